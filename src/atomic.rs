@@ -1,0 +1,27 @@
+//! Writing files so that a crash never leaves a half-written one behind.
+
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::Path;
+
+/// Writes `path` through a temporary file in the same folder, renamed over it when complete.
+///
+/// Readers see either the old file or the whole new one, never a torn write.
+pub fn write_atomically<F>(path: &Path, write: F) -> io::Result<()>
+where
+    F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+{
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".fer-tmp-")
+        .tempfile_in(dir)?;
+    let mut out = BufWriter::with_capacity(1 << 20, tmp.reopen()?);
+    write(&mut out)?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! `fer data`: statistics, synthetic faces and format conversion.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use fer::data::{self, synth, ClassCounts, Dataset, LoadOptions, PixelStats};
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Print class counts (per usage split when present) and pixel statistics.
+    Stats {
+        /// A FER2013 CSV (plain or .gz) or an image-folder tree.
+        path: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Write synthetic FER-format faces as CSV.
+    Synth {
+        /// Number of faces.
+        #[arg(long, default_value_t = 1000)]
+        n: usize,
+        /// Random seed; the same seed gives the same faces.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Add a Usage column drawn with these train,validation,test fractions.
+        #[arg(long, value_name = "TRAIN,VAL,TEST", value_parser = parse_fractions)]
+        usage: Option<[f64; 3]>,
+        /// Output CSV; a name ending in .gz is compressed.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Convert between CSV and image folders (direction from the input's kind).
+    ///
+    /// A CSV input becomes an image-folder tree at OUTPUT (which must be new or empty);
+    /// an image-folder input becomes a CSV (gzip when OUTPUT ends in .gz).
+    Convert {
+        input: PathBuf,
+        output: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Skip bad rows or images, listing them, instead of stopping at the first.
+    #[arg(long)]
+    lenient: bool,
+}
+
+pub fn run(command: DataCommand) -> anyhow::Result<()> {
+    match command {
+        DataCommand::Stats { path, load } => {
+            let dataset = load_reporting(&path, &load)?;
+            println!("{}: {} faces", path.display(), dataset.len());
+            if dataset.labels().is_some() {
+                println!("\n{}", ClassCounts::of(&dataset)?);
+            } else {
+                println!("(unlabeled: no emotion column)\n");
+            }
+            if let Some(stats) = PixelStats::of(&dataset) {
+                print!("{stats}");
+            }
+            Ok(())
+        }
+        DataCommand::Synth {
+            n,
+            seed,
+            usage,
+            out,
+        } => {
+            let config = synth::SynthConfig {
+                n,
+                seed,
+                usage,
+                ..Default::default()
+            };
+            let dataset = synth::synthesize(&config)?;
+            data::csv::write_csv(&dataset, &out)?;
+            println!("wrote {} synthetic faces to {}", dataset.len(), out.display());
+            Ok(())
+        }
+        DataCommand::Convert {
+            input,
+            output,
+            load,
+        } => {
+            let dataset = load_reporting(&input, &load)?;
+            if input.is_dir() {
+                data::csv::write_csv(&dataset, &output)?;
+            } else {
+                data::folder::write_folder(&dataset, &output)?;
+            }
+            println!(
+                "converted {} faces from {} to {}",
+                dataset.len(),
+                input.display(),
+                output.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Loads `path`, printing what a lenient load skipped to stderr.
+fn load_reporting(path: &Path, args: &LoadArgs) -> anyhow::Result<Dataset> {
+    let options = LoadOptions {
+        lenient: args.lenient,
+    };
+    let loaded = data::load(path, &options).with_context(|| format!("loading {}", path.display()))?;
+    if !loaded.skipped.is_empty() {
+        eprintln!("skipped {} bad rows:", loaded.skipped.len());
+        for row in loaded.skipped.iter().take(20) {
+            eprintln!("  {row}");
+        }
+        if loaded.skipped.len() > 20 {
+            eprintln!("  ... and {} more", loaded.skipped.len() - 20);
+        }
+    }
+    Ok(loaded.dataset)
+}
+
+fn parse_fractions(text: &str) -> anyhow::Result<[f64; 3]> {
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("'{text}' is not three numbers like 0.8,0.1,0.1"))?;
+    match parts[..] {
+        [a, b, c] => Ok([a, b, c]),
+        _ => bail!("expected three fractions TRAIN,VAL,TEST, got {}", parts.len()),
+    }
+}

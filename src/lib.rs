@@ -1,0 +1,11 @@
+//! # fer
+//!
+//! Facial-expression recognition on FER2013 with adversarial regularization in the manner
+//! of TensorFlow's Neural Structured Learning, rebuilt in Rust.
+//!
+//! [`data`] loads FER2013 (CSV in every common form, or image folders), computes the
+//! study's tables, splits, batches and augments faces, and draws synthetic faces so every
+//! step runs without a download.
+
+mod atomic;
+pub mod data;
