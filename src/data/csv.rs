@@ -71,6 +71,9 @@ pub fn read_csv_from<R: Read>(input: R, path: &Path, options: &LoadOptions) -> R
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        // '\n' alone ends a record, so line numbers stay right with CRLF (the csv crate's
+        // CRLF handling counts a line late); a field's trailing '\r' is trimmed below.
+        .terminator(::csv::Terminator::Any(b'\n'))
         .buffer_capacity(1 << 20)
         .from_reader(input);
     let header = reader
@@ -148,31 +151,31 @@ fn parse_row(
     columns: &Columns,
     face: &mut [u8],
 ) -> std::result::Result<(Option<u8>, Option<Split>), RowProblem> {
-    let field = |index: usize| {
-        record.get(index).ok_or_else(|| {
-            (
-                columns.names[index].clone(),
-                format!(
-                    "missing: the row has {} fields, the header {}",
-                    record.len(),
-                    columns.names.len()
-                ),
-            )
-        })
-    };
+    let needed = [columns.emotion, Some(columns.pixels), columns.usage];
+    if let Some(missing) = needed.into_iter().flatten().filter(|&c| c >= record.len()).min() {
+        return Err((
+            columns.names[missing].clone(),
+            format!(
+                "missing: the row has {} fields, the header {}",
+                record.len(),
+                columns.names.len()
+            ),
+        ));
+    }
+    let field = |index: usize| &record[index];
     let label = match columns.emotion {
-        Some(col) => Some(parse_label(field(col)?).map_err(|p| (columns.names[col].clone(), p))?),
+        Some(col) => Some(parse_label(field(col)).map_err(|p| (columns.names[col].clone(), p))?),
         None => None,
     };
     let split = match columns.usage {
         Some(col) => Some(
-            String::from_utf8_lossy(field(col)?)
+            String::from_utf8_lossy(field(col))
                 .parse::<Split>()
                 .map_err(|p| (columns.names[col].clone(), p))?,
         ),
         None => None,
     };
-    parse_pixels(field(columns.pixels)?, face)
+    parse_pixels(field(columns.pixels), face)
         .map_err(|p| (columns.names[columns.pixels].clone(), p))?;
     Ok((label, split))
 }

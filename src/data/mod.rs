@@ -1,6 +1,8 @@
 //! Faces and labels: loading FER2013 in its common forms, dataset operations, batches,
 //! augmentation and synthetic faces. Free of Burn, so it builds and tests fast.
 
+mod augment;
+mod batch;
 pub mod csv;
 mod dataset;
 mod emotion;
@@ -11,6 +13,8 @@ mod source;
 mod stats;
 pub mod synth;
 
+pub use augment::Augment;
+pub use batch::{Batch, BatchConfig, Batches};
 pub use dataset::{Dataset, Split, UsageSplit};
 pub use emotion::{Emotion, FACE_PIXELS, SIDE};
 pub use error::{DataError, Result, RowError};

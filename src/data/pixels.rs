@@ -4,7 +4,8 @@ use super::emotion::FACE_PIXELS;
 
 /// Parses one `pixels` field into `out`, or says what is wrong with it.
 ///
-/// Separators are runs of spaces or tabs; leading and trailing ones are allowed. The hot
+/// Separators are runs of spaces or tabs; leading and trailing ones are allowed, and so is
+/// a trailing '\r' (CRLF files). The hot
 /// loop only accumulates digits; a failure is explained by [`explain`] on the slow path.
 pub(crate) fn parse_pixels(field: &[u8], out: &mut [u8]) -> Result<(), String> {
     debug_assert_eq!(out.len(), FACE_PIXELS);
@@ -19,7 +20,7 @@ pub(crate) fn parse_pixels(field: &[u8], out: &mut [u8]) -> Result<(), String> {
             if digits > 3 {
                 return Err(explain(field));
             }
-        } else if b == b' ' || b == b'\t' {
+        } else if b == b' ' || b == b'\t' || b == b'\r' {
             if digits > 0 {
                 if value > 255 || count == FACE_PIXELS {
                     return Err(explain(field));
@@ -50,7 +51,7 @@ pub(crate) fn parse_pixels(field: &[u8], out: &mut [u8]) -> Result<(), String> {
 fn explain(field: &[u8]) -> String {
     let text = String::from_utf8_lossy(field);
     let mut count = 0usize;
-    for token in text.split([' ', '\t']).filter(|t| !t.is_empty()) {
+    for token in text.split([' ', '\t', '\r']).filter(|t| !t.is_empty()) {
         count += 1;
         let shown: String = token.chars().take(20).collect();
         match token.parse::<i64>() {
