@@ -6,7 +6,8 @@ use std::path::Path;
 
 /// Writes `path` through a temporary file in the same folder, renamed over it when complete.
 ///
-/// Readers see either the old file or the whole new one, never a torn write.
+/// Readers see either the old file or the whole new one, never a torn write. Missing
+/// parent folders are created.
 pub fn write_atomically<F>(path: &Path, write: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
@@ -15,6 +16,7 @@ where
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    std::fs::create_dir_all(dir)?;
     let tmp = tempfile::Builder::new()
         .prefix(".fer-tmp-")
         .tempfile_in(dir)?;

@@ -3,9 +3,15 @@
 //! Facial-expression recognition on FER2013 with adversarial regularization in the manner
 //! of TensorFlow's Neural Structured Learning, rebuilt in Rust.
 //!
-//! [`data`] loads FER2013 (CSV in every common form, or image folders), computes the
-//! study's tables, splits, batches and augments faces, and draws synthetic faces so every
-//! step runs without a download.
+//! - [`data`] loads FER2013 (CSV in every common form, or image folders), computes the
+//!   study's tables, splits, batches and augments faces, and draws synthetic faces so every
+//!   step runs without a download.
+//! - [`model`] describes the study's CNNs as tables and summarizes them like Keras.
+//! - [`metrics`] scores predictions: confusion matrix, classification report.
+//! - [`run`] is the run directory and its event log, the contract `fer-tui` reads.
 
 mod atomic;
 pub mod data;
+pub mod metrics;
+pub mod model;
+pub mod run;

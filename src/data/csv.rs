@@ -127,10 +127,14 @@ pub fn read_csv_from<R: Read>(input: R, path: &Path, options: &LoadOptions) -> R
             }
         }
     }
-    if pixels.is_empty() && skipped.is_empty() {
-        return Err(DataError::Empty {
-            path: path.to_path_buf(),
-            what: "no rows after the header",
+    if pixels.is_empty() {
+        // A lenient load that kept nothing fails with its first bad row.
+        return Err(match skipped.into_iter().next() {
+            Some(first) => DataError::Row(first),
+            None => DataError::Empty {
+                path: path.to_path_buf(),
+                what: "no rows after the header",
+            },
         });
     }
     pixels.shrink_to_fit();

@@ -16,7 +16,10 @@ pub const FACE_PIXELS: usize = SIDE * SIDE;
 /// assert_eq!("sad".parse::<Emotion>().unwrap(), Emotion::Sadness);
 /// assert_eq!(Emotion::Disgust.folder_name(), "disgust");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Emotion {
     Anger = 0,
     Disgust = 1,

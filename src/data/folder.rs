@@ -111,6 +111,10 @@ pub fn read_folder(root: impl AsRef<Path>, options: &LoadOptions) -> Result<Load
             }
         }
     }
+    if pixels.is_empty() {
+        let first = skipped.into_iter().next().expect("entries exist, so one was skipped");
+        return Err(DataError::Row(first));
+    }
     let dataset = Dataset::new(
         pixels,
         Some(labels),

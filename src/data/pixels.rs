@@ -58,8 +58,8 @@ fn explain(field: &[u8]) -> String {
             Ok(v) if !(0..=255).contains(&v) => {
                 return format!("pixel {count} is {v}: outside 0-255");
             }
-            Ok(_) if token.starts_with('+') => {
-                return format!("pixel {count} is '{shown}': expected a plain integer 0-255");
+            Ok(_) if token.starts_with('+') || token.len() > 3 => {
+                return format!("pixel {count} is '{shown}': expected 1-3 digits, 0-255");
             }
             Ok(_) => {}
             Err(_) if token.len() > 3 && token.bytes().all(|b| b.is_ascii_digit()) => {
@@ -127,7 +127,7 @@ mod tests {
             ({ let mut v = full("1"); v[0] = "-1"; v }, "pixel 1 is -1: outside 0-255"),
             ({ let mut v = full("1"); v[5] = "2x5"; v }, "pixel 6 is '2x5': not an integer 0-255"),
             ({ let mut v = full("1"); v[9] = "12.5"; v }, "pixel 10 is '12.5': not an integer 0-255"),
-            ({ let mut v = full("1"); v[3] = "0007"; v }, "pixel 4 is 0007: outside 0-255"),
+            ({ let mut v = full("1"); v[3] = "0007"; v }, "pixel 4 is '0007': expected 1-3 digits, 0-255"),
             (full("1")[1..].to_vec(), "expected 2304 pixels (48x48), found 2303"),
             ({ let mut v = full("1"); v.push("1"); v }, "expected 2304 pixels (48x48), found 2305"),
             (vec![], "expected 2304 pixels (48x48), found 0"),

@@ -222,7 +222,7 @@ mod tests {
     fn quantiles_of_a_ramp() {
         let face: Vec<u8> = (0..FACE_PIXELS).map(|i| (i * 256 / FACE_PIXELS) as u8).collect();
         let s = PixelSummary::of(ArrayView1::from(&face)).unwrap();
-        assert_eq!((s.min, s.q25, s.median, s.q75, s.max), (0, 64, 128, 192, 255));
+        assert_eq!((s.min, s.q25, s.median, s.q75, s.max), (0, 64, 128, 191, 255));
     }
 
     #[test]

@@ -1,0 +1,3 @@
+//! Run directories: what every training leaves behind for people and tools to read.
+
+pub mod events;
