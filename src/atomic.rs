@@ -17,9 +17,12 @@ where
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".fer-tmp-")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".fer-tmp-");
+    // Temporary files are private by default; the finished file is an ordinary one.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let tmp = builder.tempfile_in(dir)?;
     let mut out = BufWriter::with_capacity(1 << 20, tmp.reopen()?);
     write(&mut out)?;
     let file = out.into_inner().map_err(|e| e.into_error())?;

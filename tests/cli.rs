@@ -24,12 +24,33 @@ fn stdout(output: &Output) -> String {
 fn synth_stats_and_convert_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = stdout(&fer(&["data", "synth", "--n", "120", "--seed", "4", "--usage", "0.8,0.1,0.1", "--out", "s.csv"], d));
+    let out = stdout(&fer(
+        &[
+            "data",
+            "synth",
+            "--n",
+            "120",
+            "--seed",
+            "4",
+            "--usage",
+            "0.8,0.1,0.1",
+            "--out",
+            "s.csv",
+        ],
+        d,
+    ));
     assert!(out.contains("wrote 120 synthetic faces"), "{out}");
 
     let stats = stdout(&fer(&["data", "stats", "s.csv"], d));
     assert!(stats.contains("s.csv: 120 faces"), "{stats}");
-    for needle in ["happiness", "disgust", "Training", "PrivateTest", "median", "normalization"] {
+    for needle in [
+        "happiness",
+        "disgust",
+        "Training",
+        "PrivateTest",
+        "median",
+        "normalization",
+    ] {
         assert!(stats.contains(needle), "missing {needle} in\n{stats}");
     }
 
@@ -51,7 +72,10 @@ fn bad_input_prints_the_location_and_fails() {
     let output = fer(&["data", "stats", "bad.csv"], d);
     assert!(!output.status.success());
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("bad.csv:2: column 'emotion': label 9 is outside 0-6"), "{err}");
+    assert!(
+        err.contains("bad.csv:2: column 'emotion': label 9 is outside 0-6"),
+        "{err}"
+    );
 
     let lenient = fer(&["data", "stats", "--lenient", "bad.csv"], d);
     let err = String::from_utf8_lossy(&lenient.stderr);
@@ -62,7 +86,10 @@ fn bad_input_prints_the_location_and_fails() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.csv"));
 
-    let usage = fer(&["data", "synth", "--usage", "0.8,0.2", "--out", "x.csv"], d);
+    let usage = fer(
+        &["data", "synth", "--usage", "0.8,0.2", "--out", "x.csv"],
+        d,
+    );
     assert!(!usage.status.success());
     assert!(String::from_utf8_lossy(&usage.stderr).contains("expected three fractions"));
 }

@@ -9,11 +9,16 @@ use flate2::Compression;
 
 /// A face whose pixels encode the row number, so mix-ups show.
 fn face(seed: usize) -> Vec<u8> {
-    (0..FACE_PIXELS).map(|i| ((i * 31 + seed * 17) % 256) as u8).collect()
+    (0..FACE_PIXELS)
+        .map(|i| ((i * 31 + seed * 17) % 256) as u8)
+        .collect()
 }
 
 fn pixels_text(face: &[u8]) -> String {
-    face.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" ")
+    face.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -56,7 +61,11 @@ fn kaggle_fer2013_csv_lf_crlf_and_bom() {
     let dir = tempfile::tempdir().unwrap();
     let lf = write(dir.path(), "lf.csv", &kaggle_text("\n"));
     let crlf = write(dir.path(), "crlf.csv", &kaggle_text("\r\n"));
-    let bom = write(dir.path(), "bom.csv", &format!("\u{feff}{}", kaggle_text("\r\n")));
+    let bom = write(
+        dir.path(),
+        "bom.csv",
+        &format!("\u{feff}{}", kaggle_text("\r\n")),
+    );
     for path in [lf, crlf, bom] {
         assert_kaggle_rows(&strict(&path).unwrap());
     }
@@ -87,7 +96,11 @@ fn train_csv_has_no_usage_and_test_csv_no_labels() {
     let ds = strict(&write(dir.path(), "train.csv", &train)).unwrap();
     assert_eq!((ds.labels(), ds.usage()), (Some(&[5u8][..]), None));
 
-    let test = format!("pixels\n{}\n{}\n", pixels_text(&face(1)), pixels_text(&face(2)));
+    let test = format!(
+        "pixels\n{}\n{}\n",
+        pixels_text(&face(1)),
+        pixels_text(&face(2))
+    );
     let ds = strict(&write(dir.path(), "test.csv", &test)).unwrap();
     assert_eq!((ds.len(), ds.labels(), ds.usage()), (2, None, None));
     assert_eq!(ds.face(1), &face(2)[..]);
@@ -130,7 +143,10 @@ fn gzip_is_detected_by_magic_bytes_and_equals_plain() {
     let expected = strict(&plain).unwrap();
     assert_eq!(strict(&gz).unwrap(), expected);
     assert_eq!(strict(&disguised).unwrap(), expected);
-    assert_eq!(load(&gz, &LoadOptions::default()).unwrap().dataset, expected);
+    assert_eq!(
+        load(&gz, &LoadOptions::default()).unwrap().dataset,
+        expected
+    );
 }
 
 #[test]
@@ -152,7 +168,11 @@ fn write_then_read_round_trips_plain_and_gzip() {
     assert_eq!(back.class_of(0), Some(Emotion::Anger));
     assert_eq!(back.class_of(1), Some(Emotion::Neutral));
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with("emotion,pixels,Usage\n0,"), "{}", &text[..30]);
+    assert!(
+        text.starts_with("emotion,pixels,Usage\n0,"),
+        "{}",
+        &text[..30]
+    );
 }
 
 /// Loads `text` strictly and returns the error message, with the temp path shortened.
@@ -224,7 +244,10 @@ fn missing_column_empty_file_and_header_only() {
         error_of(""),
         "bad.csv: the file is empty (expected a header such as 'emotion,pixels,Usage')"
     );
-    assert_eq!(error_of("emotion,pixels,Usage\n"), "bad.csv: no rows after the header");
+    assert_eq!(
+        error_of("emotion,pixels,Usage\n"),
+        "bad.csv: no rows after the header"
+    );
 }
 
 #[test]
@@ -232,7 +255,10 @@ fn unreadable_files_name_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.csv");
     let message = strict(&missing).unwrap_err().to_string();
-    assert!(message.starts_with(&missing.display().to_string()), "{message}");
+    assert!(
+        message.starts_with(&missing.display().to_string()),
+        "{message}"
+    );
 
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(kaggle_text("\n").as_bytes()).unwrap();

@@ -36,8 +36,16 @@ fn kaggle_tree_with_names_digits_and_any_size() {
     save(root, "train/happy/a.PNG", &gray_face(100));
     save(root, "train/0/x.png", &gray_face(10));
     // A big color JPEG: gray, center-cropped, shrunk.
-    save(root, "test/surprise/big.jpg", &RgbImage::from_pixel(120, 80, Rgb([90, 90, 90])));
-    save(root, "test/sadness/alpha.png", &ImageBuffer::from_pixel(48, 48, Rgba([50u8, 50, 50, 0])));
+    save(
+        root,
+        "test/surprise/big.jpg",
+        &RgbImage::from_pixel(120, 80, Rgb([90, 90, 90])),
+    );
+    save(
+        root,
+        "test/sadness/alpha.png",
+        &ImageBuffer::from_pixel(48, 48, Rgba([50u8, 50, 50, 0])),
+    );
     std::fs::write(root.join("train/happy/notes.txt"), "not an image").unwrap();
     std::fs::create_dir_all(root.join(".cache/angry")).unwrap();
 
@@ -47,14 +55,29 @@ fn kaggle_tree_with_names_digits_and_any_size() {
     let classes: Vec<Emotion> = (0..5).map(|i| ds.class_of(i).unwrap()).collect();
     assert_eq!(
         classes,
-        [Emotion::Sadness, Emotion::Surprise, Emotion::Anger, Emotion::Happiness, Emotion::Happiness]
+        [
+            Emotion::Sadness,
+            Emotion::Surprise,
+            Emotion::Anger,
+            Emotion::Happiness,
+            Emotion::Happiness
+        ]
     );
     assert_eq!(
         ds.usage().unwrap(),
-        [Split::Test, Split::Test, Split::Train, Split::Train, Split::Train]
+        [
+            Split::Test,
+            Split::Test,
+            Split::Train,
+            Split::Train,
+            Split::Train
+        ]
     );
     assert!(ds.face(0).iter().all(|&p| p == 50));
-    assert!(ds.face(1).iter().all(|&p| p.abs_diff(90) <= 2), "jpeg gray level");
+    assert!(
+        ds.face(1).iter().all(|&p| p.abs_diff(90) <= 2),
+        "jpeg gray level"
+    );
     assert!(ds.face(3).iter().all(|&p| p == 100) && ds.face(4).iter().all(|&p| p == 200));
 }
 
@@ -63,7 +86,9 @@ fn tree_without_split_level_has_no_usage() {
     let dir = tempfile::tempdir().unwrap();
     save(dir.path(), "neutral/1.png", &gray_face(1));
     save(dir.path(), "disgust/1.png", &gray_face(2));
-    let ds = folder::read_folder(dir.path(), &LoadOptions::default()).unwrap().dataset;
+    let ds = folder::read_folder(dir.path(), &LoadOptions::default())
+        .unwrap()
+        .dataset;
     assert_eq!(ds.usage(), None);
     assert_eq!(ds.labels(), Some(&[1u8, 6][..]));
 }
@@ -87,19 +112,31 @@ fn bad_layouts_and_images_are_named() {
     let dir = tempfile::tempdir().unwrap();
     save(dir.path(), "train/happy/ok.png", &gray_face(5));
     std::fs::write(dir.path().join("train/happy/broken.png"), b"not a png").unwrap();
-    let error = load(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
-    assert!(error.contains("broken.png") && error.contains("unreadable image"), "{error}");
+    let error = load(dir.path(), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("broken.png") && error.contains("unreadable image"),
+        "{error}"
+    );
     let loaded = load(dir.path(), &LoadOptions { lenient: true }).unwrap();
     assert_eq!(loaded.dataset.len(), 1);
     assert_eq!(loaded.skipped.len(), 1);
     assert!(loaded.skipped[0].path.ends_with("train/happy/broken.png"));
 
     save(dir.path(), "train/smirk/1.png", &gray_face(5));
-    let error = load(dir.path(), &LoadOptions::default()).unwrap_err().to_string();
-    assert!(error.contains("train/smirk") && error.contains("'smirk' is not an emotion"), "{error}");
+    let error = load(dir.path(), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("train/smirk") && error.contains("'smirk' is not an emotion"),
+        "{error}"
+    );
 
     let empty = tempfile::tempdir().unwrap();
-    let error = load(empty.path(), &LoadOptions::default()).unwrap_err().to_string();
+    let error = load(empty.path(), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("no .png or .jpg images"), "{error}");
 }
 
@@ -116,17 +153,25 @@ fn csv_to_folders_and_back_is_lossless() {
     folder::write_folder(&original, &tree).unwrap();
     assert!(tree.join("val/disgust/00001.png").is_file());
     // Refuses to write into a folder that already has files.
-    let again = folder::write_folder(&original, &tree).unwrap_err().to_string();
+    let again = folder::write_folder(&original, &tree)
+        .unwrap_err()
+        .to_string();
     assert!(again.contains("not empty"), "{again}");
 
-    let back = folder::read_folder(&tree, &LoadOptions::default()).unwrap().dataset;
+    let back = folder::read_folder(&tree, &LoadOptions::default())
+        .unwrap()
+        .dataset;
     let csv_path = dir.path().join("back.csv");
     csv::write_csv(&back, &csv_path).unwrap();
-    let reread = csv::read_csv(&csv_path, &LoadOptions::default()).unwrap().dataset;
+    let reread = csv::read_csv(&csv_path, &LoadOptions::default())
+        .unwrap()
+        .dataset;
     assert_eq!(reread, back);
     // Same faces with the same labels and usage, in folder order: match by content.
     for i in 0..n {
-        let j = (0..n).find(|&j| back.face(j) == original.face(i)).expect("face survives");
+        let j = (0..n)
+            .find(|&j| back.face(j) == original.face(i))
+            .expect("face survives");
         assert_eq!(back.class_of(j), original.class_of(i));
         assert_eq!(back.usage().unwrap()[j], original.usage().unwrap()[i]);
     }

@@ -67,9 +67,24 @@ fn usage_split_follows_the_usage_column() {
         (parts.train.len(), parts.validation.len(), parts.test.len()),
         (80, 10, 10)
     );
-    assert!(parts.validation.usage().unwrap().iter().all(|&u| u == Split::Validation));
-    let no_usage = Dataset::new(vec![0; FACE_PIXELS], Some(vec![0]), None, Emotion::ALL.to_vec()).unwrap();
-    assert!(no_usage.split_by_usage().unwrap_err().to_string().contains("no Usage column"));
+    assert!(parts
+        .validation
+        .usage()
+        .unwrap()
+        .iter()
+        .all(|&u| u == Split::Validation));
+    let no_usage = Dataset::new(
+        vec![0; FACE_PIXELS],
+        Some(vec![0]),
+        None,
+        Emotion::ALL.to_vec(),
+    )
+    .unwrap();
+    assert!(no_usage
+        .split_by_usage()
+        .unwrap_err()
+        .to_string()
+        .contains("no Usage column"));
 }
 
 #[test]
@@ -84,10 +99,14 @@ fn select_classes_relabels_in_the_given_order() {
     assert_eq!(nested.labels().unwrap(), [0, 0, 0, 0, 0]);
     assert_eq!(nested.classes(), [Emotion::Neutral]);
 
-    let twice = ds.select_classes(&[Emotion::Fear, Emotion::Fear]).unwrap_err();
+    let twice = ds
+        .select_classes(&[Emotion::Fear, Emotion::Fear])
+        .unwrap_err();
     assert!(twice.to_string().contains("selected twice"));
     let absent = three.select_classes(&[Emotion::Anger]).unwrap_err();
-    assert!(absent.to_string().contains("'anger' is not in this data set"));
+    assert!(absent
+        .to_string()
+        .contains("'anger' is not in this data set"));
     let unlabeled = Dataset::new(vec![0; FACE_PIXELS], None, None, Emotion::ALL.to_vec()).unwrap();
     assert!(unlabeled.select_classes(&[Emotion::Fear]).is_err());
 }
@@ -125,11 +144,23 @@ fn batches_cover_every_row_once_per_epoch_in_seeded_order() {
 
     let sizes: Vec<usize> = ds.batches(&config, 0).unwrap().map(|b| b.len()).collect();
     assert_eq!(sizes, [5, 5, 5, 5, 3]);
-    let drop = BatchConfig { drop_last: true, shuffle: false, ..config };
+    let drop = BatchConfig {
+        drop_last: true,
+        shuffle: false,
+        ..config
+    };
     let batches: Vec<_> = ds.batches(&drop, 0).unwrap().collect();
     assert_eq!(batches.len(), 4);
     assert_eq!(batches[0].indices, [0, 1, 2, 3, 4]);
-    assert!(ds.batches(&BatchConfig { batch_size: 0, ..config }, 0).is_err());
+    assert!(ds
+        .batches(
+            &BatchConfig {
+                batch_size: 0,
+                ..config
+            },
+            0
+        )
+        .is_err());
 }
 
 #[test]
@@ -142,7 +173,12 @@ fn augmentation_depends_on_seed_epoch_and_row_not_on_batching() {
         horizontal_flip: true,
     };
     let images_by_row = |batch_size, epoch| {
-        let config = BatchConfig { batch_size, seed: 3, augment, ..Default::default() };
+        let config = BatchConfig {
+            batch_size,
+            seed: 3,
+            augment,
+            ..Default::default()
+        };
         let mut rows = vec![Vec::new(); ds.len()];
         for b in ds.batches(&config, epoch).unwrap() {
             for (k, &row) in b.indices.iter().enumerate() {

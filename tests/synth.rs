@@ -230,3 +230,19 @@ fn bad_settings_are_rejected_with_the_field_named() {
     };
     assert_eq!(synthesize(&ok).unwrap().len(), 5);
 }
+
+/// `data/synthetic-sample.csv` is exactly what its README's command writes.
+#[test]
+fn bundled_sample_is_reproducible() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synthetic-sample.csv");
+    let bundled = fer::data::csv::read_csv(path, &fer::data::LoadOptions::default())
+        .unwrap()
+        .dataset;
+    let config = SynthConfig {
+        n: 300,
+        seed: 2013,
+        usage: Some([0.8, 0.1, 0.1]),
+        ..Default::default()
+    };
+    assert_eq!(synthesize(&config).unwrap(), bundled);
+}

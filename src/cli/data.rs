@@ -78,7 +78,11 @@ pub fn run(command: DataCommand) -> anyhow::Result<()> {
             };
             let dataset = synth::synthesize(&config)?;
             data::csv::write_csv(&dataset, &out)?;
-            println!("wrote {} synthetic faces to {}", dataset.len(), out.display());
+            println!(
+                "wrote {} synthetic faces to {}",
+                dataset.len(),
+                out.display()
+            );
             Ok(())
         }
         DataCommand::Convert {
@@ -108,7 +112,8 @@ fn load_reporting(path: &Path, args: &LoadArgs) -> anyhow::Result<Dataset> {
     let options = LoadOptions {
         lenient: args.lenient,
     };
-    let loaded = data::load(path, &options).with_context(|| format!("loading {}", path.display()))?;
+    let loaded =
+        data::load(path, &options).with_context(|| format!("loading {}", path.display()))?;
     if !loaded.skipped.is_empty() {
         eprintln!("skipped {} bad rows:", loaded.skipped.len());
         for row in loaded.skipped.iter().take(20) {
@@ -129,6 +134,9 @@ fn parse_fractions(text: &str) -> anyhow::Result<[f64; 3]> {
         .with_context(|| format!("'{text}' is not three numbers like 0.8,0.1,0.1"))?;
     match parts[..] {
         [a, b, c] => Ok([a, b, c]),
-        _ => bail!("expected three fractions TRAIN,VAL,TEST, got {}", parts.len()),
+        _ => bail!(
+            "expected three fractions TRAIN,VAL,TEST, got {}",
+            parts.len()
+        ),
     }
 }

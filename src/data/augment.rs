@@ -114,7 +114,9 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     fn ramp() -> Vec<u8> {
-        (0..FACE_PIXELS).map(|i| ((i % SIDE) * 5 + i / SIDE) as u8).collect()
+        (0..FACE_PIXELS)
+            .map(|i| ((i % SIDE) * 5 + i / SIDE) as u8)
+            .collect()
     }
 
     fn warped(angle: f32, scale: f32, dx: f32, dy: f32, flip: bool) -> Vec<f32> {

@@ -156,7 +156,12 @@ fn parse_row(
     face: &mut [u8],
 ) -> std::result::Result<(Option<u8>, Option<Split>), RowProblem> {
     let needed = [columns.emotion, Some(columns.pixels), columns.usage];
-    if let Some(missing) = needed.into_iter().flatten().filter(|&c| c >= record.len()).min() {
+    if let Some(missing) = needed
+        .into_iter()
+        .flatten()
+        .filter(|&c| c >= record.len())
+        .min()
+    {
         return Err((
             columns.names[missing].clone(),
             format!(

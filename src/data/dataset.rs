@@ -102,7 +102,7 @@ impl Dataset {
         usage: Option<Vec<Split>>,
         classes: Vec<Emotion>,
     ) -> Result<Dataset> {
-        if pixels.len() % FACE_PIXELS != 0 {
+        if !pixels.len().is_multiple_of(FACE_PIXELS) {
             return Err(DataError::Invalid(format!(
                 "{} pixel bytes is not a whole number of {FACE_PIXELS}-byte faces",
                 pixels.len()
@@ -169,8 +169,9 @@ impl Dataset {
 
     /// Labels, or an error saying that `what` needs them.
     pub fn require_labels(&self, what: &str) -> Result<&[u8]> {
-        self.labels()
-            .ok_or_else(|| DataError::Invalid(format!("{what} needs labeled faces; these have none")))
+        self.labels().ok_or_else(|| {
+            DataError::Invalid(format!("{what} needs labeled faces; these have none"))
+        })
     }
 
     /// The emotion of face `i`, when labeled.
@@ -231,11 +232,17 @@ impl Dataset {
         }
         let mut new_label = vec![None; self.classes.len()];
         for (new, emotion) in keep.iter().enumerate() {
-            let old = self.classes.iter().position(|c| c == emotion).ok_or_else(|| {
-                DataError::Invalid(format!("class '{emotion}' is not in this data set"))
-            })?;
+            let old = self
+                .classes
+                .iter()
+                .position(|c| c == emotion)
+                .ok_or_else(|| {
+                    DataError::Invalid(format!("class '{emotion}' is not in this data set"))
+                })?;
             if new_label[old].is_some() {
-                return Err(DataError::Invalid(format!("class '{emotion}' is selected twice")));
+                return Err(DataError::Invalid(format!(
+                    "class '{emotion}' is selected twice"
+                )));
             }
             new_label[old] = Some(new as u8);
         }

@@ -112,7 +112,10 @@ pub fn read_folder(root: impl AsRef<Path>, options: &LoadOptions) -> Result<Load
         }
     }
     if pixels.is_empty() {
-        let first = skipped.into_iter().next().expect("entries exist, so one was skipped");
+        let first = skipped
+            .into_iter()
+            .next()
+            .expect("entries exist, so one was skipped");
         return Err(DataError::Row(first));
     }
     let dataset = Dataset::new(
@@ -179,10 +182,12 @@ fn list_entries(root: &Path) -> Result<Vec<Entry>> {
 }
 
 fn list_class(dir: &Path, name: &str, split: Option<Split>, out: &mut Vec<Entry>) -> Result<()> {
-    let label = name.parse::<Emotion>().map_err(|problem| DataError::Layout {
-        path: dir.to_path_buf(),
-        problem,
-    })?;
+    let label = name
+        .parse::<Emotion>()
+        .map_err(|problem| DataError::Layout {
+            path: dir.to_path_buf(),
+            problem,
+        })?;
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| DataError::io(dir, e))? {
         let path = entry.map_err(|e| DataError::io(dir, e))?.path();

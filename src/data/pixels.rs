@@ -112,7 +112,11 @@ mod tests {
     #[test]
     fn tolerates_extra_separators() {
         let mut text = b"  ".to_vec();
-        text.extend(field(&full("255")).iter().map(|&b| if b == b' ' { b'\t' } else { b }));
+        text.extend(
+            field(&full("255"))
+                .iter()
+                .map(|&b| if b == b' ' { b'\t' } else { b }),
+        );
         text.extend_from_slice(b" \t");
         let mut out = vec![0; FACE_PIXELS];
         parse_pixels(&text, &mut out).unwrap();
@@ -123,17 +127,65 @@ mod tests {
     fn names_the_bad_value() {
         let mut out = vec![0; FACE_PIXELS];
         let cases: Vec<(Vec<&str>, &str)> = vec![
-            ({ let mut v = full("1"); v[16] = "256"; v }, "pixel 17 is 256: outside 0-255"),
-            ({ let mut v = full("1"); v[0] = "-1"; v }, "pixel 1 is -1: outside 0-255"),
-            ({ let mut v = full("1"); v[5] = "2x5"; v }, "pixel 6 is '2x5': not an integer 0-255"),
-            ({ let mut v = full("1"); v[9] = "12.5"; v }, "pixel 10 is '12.5': not an integer 0-255"),
-            ({ let mut v = full("1"); v[3] = "0007"; v }, "pixel 4 is '0007': expected 1-3 digits, 0-255"),
-            (full("1")[1..].to_vec(), "expected 2304 pixels (48x48), found 2303"),
-            ({ let mut v = full("1"); v.push("1"); v }, "expected 2304 pixels (48x48), found 2305"),
+            (
+                {
+                    let mut v = full("1");
+                    v[16] = "256";
+                    v
+                },
+                "pixel 17 is 256: outside 0-255",
+            ),
+            (
+                {
+                    let mut v = full("1");
+                    v[0] = "-1";
+                    v
+                },
+                "pixel 1 is -1: outside 0-255",
+            ),
+            (
+                {
+                    let mut v = full("1");
+                    v[5] = "2x5";
+                    v
+                },
+                "pixel 6 is '2x5': not an integer 0-255",
+            ),
+            (
+                {
+                    let mut v = full("1");
+                    v[9] = "12.5";
+                    v
+                },
+                "pixel 10 is '12.5': not an integer 0-255",
+            ),
+            (
+                {
+                    let mut v = full("1");
+                    v[3] = "0007";
+                    v
+                },
+                "pixel 4 is '0007': expected 1-3 digits, 0-255",
+            ),
+            (
+                full("1")[1..].to_vec(),
+                "expected 2304 pixels (48x48), found 2303",
+            ),
+            (
+                {
+                    let mut v = full("1");
+                    v.push("1");
+                    v
+                },
+                "expected 2304 pixels (48x48), found 2305",
+            ),
             (vec![], "expected 2304 pixels (48x48), found 0"),
         ];
         for (values, message) in cases {
-            assert_eq!(parse_pixels(&field(&values), &mut out), Err(message.to_string()));
+            assert_eq!(
+                parse_pixels(&field(&values), &mut out),
+                Err(message.to_string())
+            );
         }
     }
 }

@@ -57,7 +57,11 @@ impl ClassCounts {
 impl fmt::Display for ClassCounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let all: usize = self.total.iter().sum();
-        write!(f, "{:>5}  {:<10} {:>7} {:>7}", "label", "emotion", "count", "share")?;
+        write!(
+            f,
+            "{:>5}  {:<10} {:>7} {:>7}",
+            "label", "emotion", "count", "share"
+        )?;
         for (split, _) in self.by_split.iter().flatten() {
             write!(f, " {:>11}", split.usage_name())?;
         }
@@ -193,7 +197,10 @@ impl fmt::Display for PixelStats {
         }
         row(f, "all", &Some(self.overall))?;
         let (mean, std) = self.normalization();
-        writeln!(f, "normalization (pixels / 255): mean {mean:.4}, std {std:.4}")
+        writeln!(
+            f,
+            "normalization (pixels / 255): mean {mean:.4}, std {std:.4}"
+        )
     }
 }
 
@@ -220,9 +227,14 @@ mod tests {
 
     #[test]
     fn quantiles_of_a_ramp() {
-        let face: Vec<u8> = (0..FACE_PIXELS).map(|i| (i * 256 / FACE_PIXELS) as u8).collect();
+        let face: Vec<u8> = (0..FACE_PIXELS)
+            .map(|i| (i * 256 / FACE_PIXELS) as u8)
+            .collect();
         let s = PixelSummary::of(ArrayView1::from(&face)).unwrap();
-        assert_eq!((s.min, s.q25, s.median, s.q75, s.max), (0, 64, 128, 191, 255));
+        assert_eq!(
+            (s.min, s.q25, s.median, s.q75, s.max),
+            (0, 64, 128, 191, 255)
+        );
     }
 
     #[test]
@@ -230,7 +242,12 @@ mod tests {
         let ds = Dataset::new(
             vec![0; 4 * FACE_PIXELS],
             Some(vec![0, 0, 1, 6]),
-            Some(vec![Split::Train, Split::Test, Split::Train, Split::Validation]),
+            Some(vec![
+                Split::Train,
+                Split::Test,
+                Split::Train,
+                Split::Validation,
+            ]),
             Emotion::ALL.to_vec(),
         )
         .unwrap();
@@ -240,6 +257,9 @@ mod tests {
         assert_eq!(by[0], (Split::Train, vec![1, 1, 0, 0, 0, 0, 0]));
         assert_eq!(by[2], (Split::Test, vec![1, 0, 0, 0, 0, 0, 0]));
         let table = counts.to_string();
-        assert!(table.contains("disgust") && table.contains("PrivateTest"), "{table}");
+        assert!(
+            table.contains("disgust") && table.contains("PrivateTest"),
+            "{table}"
+        );
     }
 }

@@ -98,9 +98,7 @@ impl ConfusionMatrix {
             .iter()
             .map(|row| {
                 let sum: u64 = row.iter().sum();
-                row.iter()
-                    .map(|&c| ratio(c, sum).unwrap_or(0.0))
-                    .collect()
+                row.iter().map(|&c| ratio(c, sum).unwrap_or(0.0)).collect()
             })
             .collect()
     }
@@ -134,7 +132,11 @@ impl ConfusionMatrix {
         ClassificationReport {
             accuracy: self.accuracy(),
             macro_avg: [mean(|r| r.precision), mean(|r| r.recall), mean(|r| r.f1)],
-            weighted_avg: [weighted(|r| r.precision), weighted(|r| r.recall), weighted(|r| r.f1)],
+            weighted_avg: [
+                weighted(|r| r.precision),
+                weighted(|r| r.recall),
+                weighted(|r| r.f1),
+            ],
             support: total,
             rows,
         }
@@ -178,7 +180,11 @@ pub struct ClassificationReport {
 
 impl fmt::Display for ClassificationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:>12} {:>9} {:>9} {:>9} {:>9}\n", "", "precision", "recall", "f1-score", "support")?;
+        writeln!(
+            f,
+            "{:>12} {:>9} {:>9} {:>9} {:>9}\n",
+            "", "precision", "recall", "f1-score", "support"
+        )?;
         for r in &self.rows {
             writeln!(
                 f,
@@ -191,9 +197,20 @@ impl fmt::Display for ClassificationReport {
             )?;
         }
         writeln!(f)?;
-        writeln!(f, "{:>12} {:>9} {:>9} {:>9.2} {:>9}", "accuracy", "", "", self.accuracy, self.support)?;
-        for (name, [p, r, f1]) in [("macro avg", self.macro_avg), ("weighted avg", self.weighted_avg)] {
-            writeln!(f, "{name:>12} {p:>9.2} {r:>9.2} {f1:>9.2} {:>9}", self.support)?;
+        writeln!(
+            f,
+            "{:>12} {:>9} {:>9} {:>9.2} {:>9}",
+            "accuracy", "", "", self.accuracy, self.support
+        )?;
+        for (name, [p, r, f1]) in [
+            ("macro avg", self.macro_avg),
+            ("weighted avg", self.weighted_avg),
+        ] {
+            writeln!(
+                f,
+                "{name:>12} {p:>9.2} {r:>9.2} {f1:>9.2} {:>9}",
+                self.support
+            )?;
         }
         Ok(())
     }
@@ -225,7 +242,12 @@ mod tests {
     /// y_true = [0,0,0,1,1,2,2,2,2,3], y_pred = [0,1,0,1,2,2,2,0,2,0], labels=[0,1,2,3]
     #[test]
     fn report_matches_scikit_learn() {
-        let classes = vec![Emotion::Anger, Emotion::Disgust, Emotion::Fear, Emotion::Happiness];
+        let classes = vec![
+            Emotion::Anger,
+            Emotion::Disgust,
+            Emotion::Fear,
+            Emotion::Happiness,
+        ];
         let truth = [0, 0, 0, 1, 1, 2, 2, 2, 2, 3];
         let pred = [0, 1, 0, 1, 2, 2, 2, 0, 2, 0];
         let cm = ConfusionMatrix::from_predictions(classes, &truth, &pred);
@@ -238,16 +260,34 @@ mod tests {
         for (row, (p, r)) in report.rows.iter().zip(expected) {
             assert!(close(row.precision, p) && close(row.recall, r), "{row:?}");
         }
-        assert!(close(report.rows[0].f1, 2.0 * 0.5 * (2.0 / 3.0) / (0.5 + 2.0 / 3.0)));
+        assert!(close(
+            report.rows[0].f1,
+            2.0 * 0.5 * (2.0 / 3.0) / (0.5 + 2.0 / 3.0)
+        ));
         assert!(close(report.accuracy, 0.6));
         assert!(close(report.macro_avg[0], (0.5 + 0.5 + 0.75) / 4.0));
         assert!(close(report.weighted_avg[1], 0.6)); // weighted recall equals accuracy
-        assert!(close(report.weighted_avg[0], (0.5 * 3.0 + 0.5 * 2.0 + 0.75 * 4.0) / 10.0));
+        assert!(close(
+            report.weighted_avg[0],
+            (0.5 * 3.0 + 0.5 * 2.0 + 0.75 * 4.0) / 10.0
+        ));
         let text = report.to_string();
-        assert!(text.contains("       anger      0.50      0.67      0.57         3"), "{text}");
-        assert!(text.contains("    accuracy                          0.60        10"), "{text}");
-        assert!(text.contains("   macro avg      0.44      0.48      0.46        10"), "{text}");
-        assert!(text.contains("weighted avg      0.55      0.60      0.57        10"), "{text}");
+        assert!(
+            text.contains("       anger      0.50      0.67      0.57         3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    accuracy                          0.60        10"),
+            "{text}"
+        );
+        assert!(
+            text.contains("   macro avg      0.44      0.48      0.46        10"),
+            "{text}"
+        );
+        assert!(
+            text.contains("weighted avg      0.55      0.60      0.57        10"),
+            "{text}"
+        );
     }
 
     #[test]

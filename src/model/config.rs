@@ -67,8 +67,15 @@ impl CnnConfig {
     pub fn preset(name: &str) -> Option<CnnConfig> {
         let (blocks, dense) = match name {
             "report-4.2" => (
-                vec![block(64, 5, 2, 0.4), block(128, 3, 2, 0.4), block(256, 3, 2, 0.5)],
-                vec![DenseLayer { units: 128, dropout: 0.6 }],
+                vec![
+                    block(64, 5, 2, 0.4),
+                    block(128, 3, 2, 0.4),
+                    block(256, 3, 2, 0.5),
+                ],
+                vec![DenseLayer {
+                    units: 128,
+                    dropout: 0.6,
+                }],
             ),
             "report-5.1" => (
                 vec![
@@ -78,21 +85,44 @@ impl CnnConfig {
                     block(512, 3, 2, 0.4),
                 ],
                 vec![
-                    DenseLayer { units: 256, dropout: 0.5 },
-                    DenseLayer { units: 128, dropout: 0.5 },
+                    DenseLayer {
+                        units: 256,
+                        dropout: 0.5,
+                    },
+                    DenseLayer {
+                        units: 128,
+                        dropout: 0.5,
+                    },
                 ],
             ),
             "report-5.2" => (
-                vec![block(32, 5, 1, 0.25), block(64, 3, 1, 0.25), block(128, 3, 1, 0.4)],
-                vec![DenseLayer { units: 128, dropout: 0.5 }],
+                vec![
+                    block(32, 5, 1, 0.25),
+                    block(64, 3, 1, 0.25),
+                    block(128, 3, 1, 0.4),
+                ],
+                vec![DenseLayer {
+                    units: 128,
+                    dropout: 0.5,
+                }],
             ),
             "small" => (
-                vec![block(16, 3, 1, 0.1), block(32, 3, 1, 0.1), block(64, 3, 1, 0.2)],
-                vec![DenseLayer { units: 64, dropout: 0.3 }],
+                vec![
+                    block(16, 3, 1, 0.1),
+                    block(32, 3, 1, 0.1),
+                    block(64, 3, 1, 0.2),
+                ],
+                vec![DenseLayer {
+                    units: 64,
+                    dropout: 0.3,
+                }],
             ),
             "tiny" => (
                 vec![block(8, 3, 1, 0.0), block(16, 3, 1, 0.0)],
-                vec![DenseLayer { units: 32, dropout: 0.0 }],
+                vec![DenseLayer {
+                    units: 32,
+                    dropout: 0.0,
+                }],
             ),
             _ => return None,
         };
@@ -142,7 +172,10 @@ impl CnnConfig {
         }
         for (i, b) in self.blocks.iter().enumerate() {
             if b.filters == 0 || b.kernel == 0 || b.convs == 0 {
-                return Err(format!("block {}: filters, kernel and convs must be positive", i + 1));
+                return Err(format!(
+                    "block {}: filters, kernel and convs must be positive",
+                    i + 1
+                ));
             }
         }
         let rates = self.blocks.iter().map(|b| b.dropout);

@@ -82,7 +82,13 @@ impl CnnConfig {
                 let params = block.kernel * block.kernel * channels * block.filters + block.filters;
                 channels = block.filters;
                 row("conv2d", "Conv2D", vec![h, w, channels], params, 0);
-                row("batch_normalization", "BatchNormalization", vec![h, w, channels], 4 * channels, 2 * channels);
+                row(
+                    "batch_normalization",
+                    "BatchNormalization",
+                    vec![h, w, channels],
+                    4 * channels,
+                    2 * channels,
+                );
             }
             h /= 2;
             w /= 2;
@@ -94,14 +100,32 @@ impl CnnConfig {
         let mut features = h * w * channels;
         row("flatten", "Flatten", vec![features], 0, 0);
         for dense in &self.dense {
-            row("dense", "Dense", vec![dense.units], features * dense.units + dense.units, 0);
+            row(
+                "dense",
+                "Dense",
+                vec![dense.units],
+                features * dense.units + dense.units,
+                0,
+            );
             features = dense.units;
-            row("batch_normalization", "BatchNormalization", vec![features], 4 * features, 2 * features);
+            row(
+                "batch_normalization",
+                "BatchNormalization",
+                vec![features],
+                4 * features,
+                2 * features,
+            );
             if dense.dropout > 0.0 {
                 row("dropout", "Dropout", vec![features], 0, 0);
             }
         }
-        row("dense", "Dense", vec![self.classes], features * self.classes + self.classes, 0);
+        row(
+            "dense",
+            "Dense",
+            vec![self.classes],
+            features * self.classes + self.classes,
+            0,
+        );
         ModelSummary {
             name: self.name.clone(),
             layers,
@@ -114,7 +138,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -124,10 +148,15 @@ fn thousands(n: usize) -> String {
 
 impl fmt::Display for ModelSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rule = |f: &mut fmt::Formatter<'_>, c: char| writeln!(f, "{}", c.to_string().repeat(72));
+        let rule =
+            |f: &mut fmt::Formatter<'_>, c: char| writeln!(f, "{}", c.to_string().repeat(72));
         writeln!(f, "Model: \"{}\"", self.name)?;
         rule(f, '_')?;
-        writeln!(f, " {:<38}{:<22}{:>10}", "Layer (type)", "Output Shape", "Param #")?;
+        writeln!(
+            f,
+            " {:<38}{:<22}{:>10}",
+            "Layer (type)", "Output Shape", "Param #"
+        )?;
         rule(f, '=')?;
         for layer in &self.layers {
             let shape = layer
@@ -137,7 +166,13 @@ impl fmt::Display for ModelSummary {
                 .collect::<Vec<_>>()
                 .join(", ");
             let label = format!("{} ({})", layer.name, layer.kind);
-            writeln!(f, " {:<38}{:<22}{:>10}", label, format!("(None, {shape})"), thousands(layer.params))?;
+            writeln!(
+                f,
+                " {:<38}{:<22}{:>10}",
+                label,
+                format!("(None, {shape})"),
+                thousands(layer.params)
+            )?;
         }
         rule(f, '=')?;
         let total = self.total_params();
@@ -147,8 +182,16 @@ impl fmt::Display for ModelSummary {
             thousands(total),
             total as f64 * 4.0 / (1024.0 * 1024.0)
         )?;
-        writeln!(f, "Trainable params: {}", thousands(self.trainable_params()))?;
-        writeln!(f, "Non-trainable params: {}", thousands(self.non_trainable_params()))?;
+        writeln!(
+            f,
+            "Trainable params: {}",
+            thousands(self.trainable_params())
+        )?;
+        writeln!(
+            f,
+            "Non-trainable params: {}",
+            thousands(self.non_trainable_params())
+        )?;
         rule(f, '_')
     }
 }
@@ -185,7 +228,10 @@ mod tests {
         assert_eq!(five_one.total_params(), 5_907_143);
         let five_two = CnnConfig::preset("report-5.2").unwrap().summary();
         assert_eq!(five_two.total_params(), 685_447);
-        let three = CnnConfig::preset("report-4.2").unwrap().with_classes(3).summary();
+        let three = CnnConfig::preset("report-4.2")
+            .unwrap()
+            .with_classes(3)
+            .summary();
         assert_eq!(three.total_params(), 2_395_591 - 4 * 129);
         assert!(CnnConfig::preset("nope").is_none());
     }

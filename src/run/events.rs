@@ -297,20 +297,34 @@ mod tests {
 
     #[test]
     fn lines_have_kind_and_version() {
-        let record = Record { v: SCHEMA_VERSION, time: 1.5, event: step(2) };
+        let record = Record {
+            v: SCHEMA_VERSION,
+            time: 1.5,
+            event: step(2),
+        };
         let line = serde_json::to_string(&record).unwrap();
-        assert!(line.starts_with(r#"{"v":1,"time":1.5,"kind":"step","epoch":1"#), "{line}");
+        assert!(
+            line.starts_with(r#"{"v":1,"time":1.5,"kind":"step","epoch":1"#),
+            "{line}"
+        );
         assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), record);
     }
 
     #[test]
     fn reader_waits_for_torn_lines_and_skips_garbage() {
         let mut reader = EventReader::new("/nonexistent");
-        let good = serde_json::to_string(&Record { v: 1, time: 0.0, event: step(1) }).unwrap();
+        let good = serde_json::to_string(&Record {
+            v: 1,
+            time: 0.0,
+            event: step(1),
+        })
+        .unwrap();
         let (head, tail) = good.split_at(20);
         assert!(reader.feed(head.as_bytes()).is_empty());
         let mut rest = tail.as_bytes().to_vec();
-        rest.extend_from_slice(b"\nnot json\n{\"v\":1,\"time\":0,\"kind\":\"from_the_future\"}\n[1,2]\n\n");
+        rest.extend_from_slice(
+            b"\nnot json\n{\"v\":1,\"time\":0,\"kind\":\"from_the_future\"}\n[1,2]\n\n",
+        );
         let records = reader.feed(&rest);
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].event, step(1));
@@ -322,7 +336,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.jsonl");
         let mut reader = EventReader::new(&path);
-        assert!(reader.poll().unwrap().is_empty(), "missing file reads as empty");
+        assert!(
+            reader.poll().unwrap().is_empty(),
+            "missing file reads as empty"
+        );
         let log = EventLog::open(&path).unwrap();
         for i in 1..=3 {
             log.emit(step(i));
@@ -331,9 +348,13 @@ mod tests {
         assert_eq!(reader.poll().unwrap().len(), 3);
         // A torn tail written by hand is held back until it is complete.
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
-        file.write_all(br#"{"v":1,"time":2,"kind":"run_end","status":"fin"#).unwrap();
+        file.write_all(br#"{"v":1,"time":2,"kind":"run_end","status":"fin"#)
+            .unwrap();
         assert!(reader.poll().unwrap().is_empty());
-        file.write_all(b"ished\",\"epochs_done\":1,\"best_epoch\":null,\"best_validation_accuracy\":null}\n").unwrap();
+        file.write_all(
+            b"ished\",\"epochs_done\":1,\"best_epoch\":null,\"best_validation_accuracy\":null}\n",
+        )
+        .unwrap();
         let end = reader.poll().unwrap();
         assert!(matches!(&end[0].event, Event::RunEnd { status, .. } if status == "finished"));
         assert_eq!(reader.offset(), std::fs::metadata(&path).unwrap().len());
