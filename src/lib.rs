@@ -14,4 +14,7 @@ mod atomic;
 pub mod data;
 pub mod metrics;
 pub mod model;
+pub mod nsl;
 pub mod run;
+#[cfg(feature = "burn")]
+pub mod train;

@@ -2,6 +2,9 @@
 
 mod bench;
 mod data;
+mod eval;
+mod source;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +21,21 @@ enum Command {
     /// Inspect, generate and convert data sets.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Print a network's Keras-style summary: layers, output shapes, parameters.
+    Summary {
+        /// report-4.2, report-5.1, report-5.2, small or tiny.
+        #[arg(long, default_value = "report-4.2")]
+        preset: String,
+        /// Number of outputs.
+        #[arg(long, default_value_t = 7)]
+        classes: usize,
+    },
+    /// Train a network, optionally with adversarial regularization.
+    Train(Box<train::TrainArgs>),
+    /// Evaluate a checkpoint: NSL metrics, classification report, confusion matrix, attacks.
+    Eval(eval::EvalArgs),
+    /// Classify image files with a checkpoint.
+    Predict(eval::PredictArgs),
     /// Measure how fast fer works on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -27,6 +45,19 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Data(command) => data::run(command),
+        Command::Summary { preset, classes } => {
+            let config = fer::model::CnnConfig::preset(&preset).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown preset '{preset}' (expected one of {})",
+                    fer::model::PRESETS.join(", ")
+                )
+            })?;
+            print!("{}", config.with_classes(classes).summary());
+            Ok(())
+        }
+        Command::Train(args) => train::run(*args),
+        Command::Eval(args) => eval::run_eval(args),
+        Command::Predict(args) => eval::run_predict(args),
         Command::Bench(command) => bench::run(command),
     }
 }

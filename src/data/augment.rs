@@ -19,7 +19,8 @@ use super::emotion::{FACE_PIXELS, SIDE};
 /// study.apply(&face, &mut rand_chacha::ChaCha8Rng::seed_from_u64(7), &mut out);
 /// assert!(out.iter().all(|&v| (v - 128.0 / 255.0).abs() < 1e-6));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Augment {
     /// Rotation drawn uniformly from +-`rotation_degrees`.
     pub rotation_degrees: f32,
@@ -29,6 +30,12 @@ pub struct Augment {
     pub shift: f32,
     /// Mirror left-right with probability 1/2.
     pub horizontal_flip: bool,
+}
+
+impl Default for Augment {
+    fn default() -> Self {
+        Augment::NONE
+    }
 }
 
 impl Augment {

@@ -1,5 +1,12 @@
-//! How well a model does: confusion matrix and classification report.
+//! How well a model does: confusion matrix, classification report, and (with Burn)
+//! evaluation of a model on a data set, also under attack.
 
 mod confusion;
+#[cfg(feature = "burn")]
+mod evaluate;
 
 pub use confusion::{ClassScores, ClassificationReport, ConfusionMatrix};
+#[cfg(feature = "burn")]
+pub(crate) use evaluate::to_tensors;
+#[cfg(feature = "burn")]
+pub use evaluate::{accuracy_under_attack, evaluate, predict_probabilities, Attack, Evaluation};

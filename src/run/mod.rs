@@ -1,3 +1,9 @@
 //! Run directories: what every training leaves behind for people and tools to read.
+//!
+//! `runs/<name>/` holds `run.json` ([`RunInfo`]), `events.jsonl` ([`events`]),
+//! `history.csv` (one row per epoch, Keras CSVLogger columns) and `checkpoints/`.
 
+mod dir;
 pub mod events;
+
+pub use dir::{hostname, timestamp_name, write_history, EpochRecord, RunDir, RunInfo, RunStatus};

@@ -1,0 +1,136 @@
+//! Everything that defines a training run, loadable from TOML.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Augment;
+use crate::model::CnnConfig;
+use crate::nsl::AdvRegConfig;
+
+/// How the learning rate changes between epochs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LrSchedule {
+    /// The same rate throughout.
+    #[default]
+    Constant,
+    /// Multiply by `factor` after `patience` epochs without a better validation loss
+    /// (Keras' `ReduceLROnPlateau`), never below `min_lr`.
+    ReduceOnPlateau {
+        factor: f64,
+        patience: usize,
+        min_lr: f64,
+    },
+    /// Multiply by `gamma` after every epoch.
+    Exponential { gamma: f64 },
+}
+
+/// Settings of a run; every field has the study's default.
+///
+/// ```
+/// let config: fer::train::TrainConfig = toml::from_str(r#"
+///     epochs = 3
+///     [model]
+///     preset = "tiny"
+///     [adversarial]
+///     multiplier = 0.3
+///     adv_step_size = 0.12
+/// "#).unwrap();
+/// assert_eq!(config.batch_size, 50);
+/// assert_eq!(config.adversarial.unwrap().multiplier, 0.3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    pub model: ModelChoice,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    /// Adam's epsilon (Keras: 1e-7; Burn's default would be 1e-5).
+    pub adam_epsilon: f64,
+    /// Seeds weights, batch order, dropout and augmentation.
+    pub seed: u64,
+    pub augment: Augment,
+    /// Adversarial regularization; `None` trains the plain model.
+    pub adversarial: Option<AdvRegConfig>,
+    /// Stop after this many epochs without a better validation accuracy.
+    pub early_stopping_patience: Option<usize>,
+    pub lr_schedule: LrSchedule,
+    /// A `step` event every this many steps (and at least once a second).
+    pub log_every: usize,
+}
+
+/// A preset by name, or a whole network table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ModelChoice {
+    Preset { preset: String },
+    Custom(CnnConfig),
+}
+
+impl ModelChoice {
+    /// The network with `classes` outputs.
+    pub fn resolve(&self, classes: usize) -> Result<CnnConfig, String> {
+        let config = match self {
+            ModelChoice::Preset { preset } => CnnConfig::preset(preset).ok_or_else(|| {
+                format!(
+                    "unknown model preset '{preset}' (expected one of {})",
+                    crate::model::PRESETS.join(", ")
+                )
+            })?,
+            ModelChoice::Custom(config) => config.clone(),
+        };
+        let config = config.with_classes(classes);
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            model: ModelChoice::Preset {
+                preset: "report-4.2".into(),
+            },
+            epochs: 10,
+            batch_size: 50,
+            learning_rate: 1e-3,
+            adam_epsilon: 1e-7,
+            seed: 0,
+            augment: Augment::NONE,
+            adversarial: None,
+            early_stopping_patience: None,
+            lr_schedule: LrSchedule::Constant,
+            log_every: 10,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks values a run cannot start with.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.epochs == 0 {
+            return Err("epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return Err("batch_size must be at least 1".into());
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(format!(
+                "learning_rate {} must be positive",
+                self.learning_rate
+            ));
+        }
+        if let Some(adv) = &self.adversarial {
+            adv.validate().map_err(|e| format!("adversarial: {e}"))?;
+        }
+        match self.lr_schedule {
+            LrSchedule::ReduceOnPlateau { factor, .. } if !(factor > 0.0 && factor < 1.0) => {
+                Err(format!("lr_schedule factor {factor} must be in (0, 1)"))
+            }
+            LrSchedule::Exponential { gamma } if gamma.is_nan() || gamma <= 0.0 => {
+                Err(format!("lr_schedule gamma {gamma} must be positive"))
+            }
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Choosing the backend and device at run time.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::prelude::Device;
+
+/// A compute backend compiled into this build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// Burn's pure-Rust CPU backend: always available.
+    #[default]
+    Flex,
+    /// LibTorch (CPU or CUDA): with the `tch` cargo feature.
+    Tch,
+}
+
+impl FromStr for Backend {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "flex" => Ok(Backend::Flex),
+            "tch" | "libtorch" => Ok(Backend::Tch),
+            _ => Err(format!("unknown backend '{s}' (expected flex or tch)")),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Flex => "flex",
+            Backend::Tch => "tch",
+        })
+    }
+}
+
+/// A backend and a device on it, as the user names them (`--backend tch --device cuda:0`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compute {
+    pub backend: Backend,
+    /// `cpu`, or `cuda:N` with the tch backend.
+    pub device: String,
+}
+
+impl Default for Compute {
+    fn default() -> Self {
+        Compute {
+            backend: Backend::Flex,
+            device: "cpu".into(),
+        }
+    }
+}
+
+impl Compute {
+    /// Parses the pair, checking that this build has the backend and the device exists.
+    pub fn new(backend: &str, device: &str) -> Result<Compute, String> {
+        let compute = Compute {
+            backend: backend.parse()?,
+            device: device.to_ascii_lowercase(),
+        };
+        compute.device()?;
+        Ok(compute)
+    }
+
+    /// The Burn device for inference (add `.autodiff()` to train).
+    pub fn device(&self) -> Result<Device, String> {
+        match (self.backend, self.device.as_str()) {
+            (Backend::Flex, "cpu") => Ok(Device::flex()),
+            (Backend::Flex, other) => Err(format!(
+                "the flex backend runs on the CPU only, not '{other}' (use --backend tch for CUDA)"
+            )),
+            (Backend::Tch, device) => tch_device(device),
+        }
+    }
+}
+
+#[cfg(feature = "tch")]
+fn tch_device(device: &str) -> Result<Device, String> {
+    match device {
+        "cpu" => Ok(Device::libtorch()),
+        "cuda" => Ok(Device::libtorch_cuda(0)),
+        other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
+            Some(Ok(index)) => Ok(Device::libtorch_cuda(index)),
+            _ => Err(format!(
+                "unknown device '{other}' (expected cpu, cuda or cuda:N)"
+            )),
+        },
+    }
+}
+
+#[cfg(not(feature = "tch"))]
+fn tch_device(_device: &str) -> Result<Device, String> {
+    Err("this build has no LibTorch backend: rebuild with `--features tch` (see README)".into())
+}

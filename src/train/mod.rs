@@ -1,0 +1,11 @@
+//! Training: configuration, the loop with adversarial regularization, checkpoints, and the
+//! choice of backend and device.
+
+pub mod checkpoint;
+mod config;
+mod device;
+mod fit;
+
+pub use config::{LrSchedule, ModelChoice, TrainConfig};
+pub use device::{Backend, Compute};
+pub use fit::{fit, FitOutcome, RunOptions, TrainError};

@@ -1,0 +1,240 @@
+//! Real training runs of tiny networks on synthetic faces: learning, resuming, the run log.
+
+use burn::prelude::*;
+use fer::data::synth::{synthesize, SynthConfig};
+use fer::data::{Dataset, Emotion};
+use fer::nsl::AdvRegConfig;
+use fer::run::events::{Event, EventReader};
+use fer::run::{EpochRecord, RunInfo, RunStatus};
+use fer::train::checkpoint::Checkpoint;
+use fer::train::{fit, ModelChoice, RunOptions, TrainConfig, TrainError};
+
+fn faces(n: usize, seed: u64) -> Dataset {
+    synthesize(&SynthConfig {
+        n,
+        seed,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn tiny(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        model: ModelChoice::Preset {
+            preset: "tiny".into(),
+        },
+        epochs,
+        batch_size: 32,
+        learning_rate: 3e-3,
+        seed: 5,
+        adversarial: Some(AdvRegConfig::default().multiplier(0.2).adv_step_size(0.05)),
+        log_every: 5,
+        ..Default::default()
+    }
+}
+
+fn options(root: &std::path::Path, name: &str, resume: bool) -> RunOptions {
+    RunOptions {
+        root: root.to_path_buf(),
+        name: Some(name.into()),
+        resume,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_tiny_network_learns_synthetic_faces_and_logs_every_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, val) = (faces(900, 1), faces(300, 2));
+    let mut seen = Vec::new();
+    let outcome = fit(
+        &tiny(4),
+        &train,
+        Some(&val),
+        &options(dir.path(), "learn", false),
+        &mut |e| seen.push(e.clone()),
+    )
+    .unwrap();
+    let last = outcome.history.last().unwrap();
+    let val_acc = last.validation.unwrap().categorical_accuracy;
+    // Majority class (happiness) is 25% of the faces.
+    assert!(val_acc > 0.4, "validation accuracy {val_acc}");
+    assert!(last.train.categorical_accuracy > outcome.history[0].train.categorical_accuracy);
+    assert!(last.train.scaled_adversarial_loss > 0.0);
+    assert_eq!(outcome.status, RunStatus::Finished);
+
+    let records = EventReader::new(outcome.run_dir.events()).poll().unwrap();
+    let events: Vec<Event> = records.into_iter().map(|r| r.event).collect();
+    assert_eq!(events, seen, "the log holds exactly what the observer saw");
+    let kinds = |f: fn(&Event) -> bool| events.iter().filter(|e| f(e)).count();
+    assert!(matches!(
+        events[0],
+        Event::RunStart {
+            epochs: 4,
+            steps_per_epoch: 29,
+            adversarial: true,
+            ..
+        }
+    ));
+    assert_eq!(kinds(|e| matches!(e, Event::EpochEnd { .. })), 4);
+    assert!(kinds(|e| matches!(e, Event::Step { .. })) >= 4 * 6);
+    assert!(kinds(|e| matches!(e, Event::Checkpoint { best: false, .. })) == 4);
+    assert!(
+        matches!(events.last(), Some(Event::RunEnd { status, epochs_done: 4, .. }) if status == "finished")
+    );
+    if let Some(Event::EpochEnd {
+        confusion: Some(c),
+        per_class_accuracy,
+        ..
+    }) = events
+        .iter()
+        .rev()
+        .find(|e| matches!(e, Event::EpochEnd { .. }))
+    {
+        assert_eq!(c.iter().flatten().sum::<u64>(), 300);
+        assert_eq!(per_class_accuracy.len(), 7);
+    } else {
+        panic!("epoch end without confusion matrix");
+    }
+    let history = std::fs::read_to_string(outcome.run_dir.history()).unwrap();
+    assert_eq!(history.lines().count(), 5);
+    assert_eq!(
+        RunInfo::read(&outcome.run_dir.path).unwrap().status,
+        RunStatus::Finished
+    );
+}
+
+/// Logits of a checkpoint's model on fixed faces, to compare weights exactly.
+fn fingerprint(path: &std::path::Path, faces: &Dataset) -> Vec<f32> {
+    let device = Device::flex();
+    let model = Checkpoint::read(path)
+        .unwrap()
+        .model(&device)
+        .unwrap()
+        .valid();
+    let batch = faces
+        .batches(&Default::default(), 0)
+        .unwrap()
+        .next()
+        .unwrap();
+    let images = Tensor::<4>::from_data(
+        TensorData::new(batch.images, [batch.indices.len(), 1, 48, 48]),
+        &device,
+    );
+    model.forward(images).into_data().try_to_vec().unwrap()
+}
+
+#[test]
+fn resuming_gives_the_same_weights_as_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, val) = (faces(300, 3), faces(100, 4));
+    let mut config = tiny(3);
+    config.augment.rotation_degrees = 10.0;
+    config.augment.zoom = 0.1;
+    let whole = fit(
+        &config,
+        &train,
+        Some(&val),
+        &options(dir.path(), "whole", false),
+        &mut |_| {},
+    )
+    .unwrap();
+
+    let first = fit(
+        &tiny_with(&config, 2),
+        &train,
+        Some(&val),
+        &options(dir.path(), "parts", false),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(first.history.len(), 2);
+    let again = fit(
+        &config,
+        &train,
+        Some(&val),
+        &options(dir.path(), "parts", false),
+        &mut |_| {},
+    );
+    assert!(matches!(again, Err(TrainError::Config(m)) if m.contains("--resume")));
+    let resumed = fit(
+        &config,
+        &train,
+        Some(&val),
+        &options(dir.path(), "parts", true),
+        &mut |_| {},
+    )
+    .unwrap();
+
+    let timeless = |h: &[EpochRecord]| {
+        h.iter()
+            .map(|r| EpochRecord {
+                seconds: 0.0,
+                ..r.clone()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(timeless(&resumed.history), timeless(&whole.history));
+    let probe = faces(20, 9);
+    assert_eq!(
+        fingerprint(&resumed.run_dir.last_checkpoint(), &probe),
+        fingerprint(&whole.run_dir.last_checkpoint(), &probe)
+    );
+    let events = EventReader::new(resumed.run_dir.events()).poll().unwrap();
+    let starts: Vec<Option<usize>> = events
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::RunStart {
+                resumed_from_epoch, ..
+            } => Some(*resumed_from_epoch),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts, [None, Some(2)]);
+
+    let mut changed = config.clone();
+    changed.learning_rate = 0.5;
+    let refused = fit(
+        &changed,
+        &train,
+        Some(&val),
+        &options(dir.path(), "parts", true),
+        &mut |_| {},
+    );
+    assert!(matches!(refused, Err(TrainError::Resume(m)) if m.contains("only epochs")));
+}
+
+fn tiny_with(config: &TrainConfig, epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        ..config.clone()
+    }
+}
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_error_and_marks_itself_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = faces(200, 6)
+        .select_classes(&[Emotion::Happiness, Emotion::Neutral, Emotion::Fear])
+        .unwrap();
+    let mut config = tiny(2);
+    config.learning_rate = 1e30;
+    let error = fit(
+        &config,
+        &train,
+        None,
+        &options(dir.path(), "nan", false),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, TrainError::NonFinite { .. }), "{message}");
+    assert!(message.contains("not finite"), "{message}");
+    let run = dir.path().join("nan");
+    assert_eq!(RunInfo::read(&run).unwrap().status, RunStatus::Failed);
+    let events = EventReader::new(run.join("events.jsonl")).poll().unwrap();
+    assert!(matches!(
+        events.last().map(|r| &r.event),
+        Some(Event::Failure { .. })
+    ));
+}
