@@ -109,3 +109,121 @@ fn every_command_has_help() {
         assert!(out.contains("Usage: fer"), "{args:?}: {out}");
     }
 }
+
+#[test]
+fn summary_prints_the_study_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout(&fer(&["summary", "--preset", "report-4.2"], dir.path()));
+    assert!(out.contains("Total params: 2,395,591"), "{out}");
+    assert!(out.contains("Non-trainable params: 2,048"), "{out}");
+    let bad = fer(&["summary", "--preset", "huge"], dir.path());
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown preset 'huge'"));
+}
+
+#[test]
+fn train_resume_evaluate_and_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = [
+        "train",
+        "--data",
+        "synthetic:400",
+        "--preset",
+        "tiny",
+        "--adversarial",
+        "--name",
+        "cli",
+    ];
+    let out = fer(&[&train[..], &["--epochs", "2"]].concat(), d);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("epoch 2/2: loss"), "{err}");
+    assert!(stdout(&out).contains("best validation accuracy"));
+    for file in [
+        "run.json",
+        "events.jsonl",
+        "history.csv",
+        "checkpoints/last.ckpt",
+        "checkpoints/best.ckpt",
+    ] {
+        assert!(d.join("runs/cli").join(file).is_file(), "{file}");
+    }
+
+    let resumed = fer(&[&train[..], &["--epochs", "3", "--resume"]].concat(), d);
+    let err = String::from_utf8_lossy(&resumed.stderr).into_owned();
+    assert!(
+        resumed.status.success() && err.contains("resuming after epoch 2"),
+        "{err}"
+    );
+    assert!(
+        err.contains("epoch 3/3") && !err.contains("epoch 1/3"),
+        "{err}"
+    );
+    let history = std::fs::read_to_string(d.join("runs/cli/history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 4);
+
+    let ckpt = "runs/cli";
+    let eval = stdout(&fer(
+        &[
+            "eval",
+            "--checkpoint",
+            ckpt,
+            "--data",
+            "synthetic:400",
+            "--attack",
+            "fgsm",
+            "--eps",
+            "0.01",
+        ],
+        d,
+    ));
+    for needle in [
+        "categorical_accuracy",
+        "precision",
+        "weighted avg",
+        "true\\pred",
+        "misclassified",
+        "eps 0.01",
+    ] {
+        assert!(eval.contains(needle), "missing {needle} in\n{eval}");
+    }
+
+    let face = fer::data::synth::synthesize(&fer::data::synth::SynthConfig {
+        n: 1,
+        seed: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    image::GrayImage::from_raw(48, 48, face.face(0).to_vec())
+        .unwrap()
+        .save(d.join("face.png"))
+        .unwrap();
+    let predicted = stdout(&fer(&["predict", "--checkpoint", ckpt, "face.png"], d));
+    assert!(
+        predicted.starts_with("face.png: ") && predicted.contains("%)"),
+        "{predicted}"
+    );
+
+    let missing = fer(&["eval", "--checkpoint", "nope.ckpt"], d);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.ckpt"));
+}
+
+#[test]
+fn config_files_are_checked_field_by_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("run.toml"), "epochs = 2\nlearning_rat = 0.1\n").unwrap();
+    let out = fer(&["train", "--config", "run.toml"], d);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("run.toml") && err.contains("learning_rat"),
+        "{err}"
+    );
+
+    std::fs::write(d.join("adv.toml"), "[adversarial]\npgd_iterations = 0\n").unwrap();
+    let out = fer(&["train", "--config", "adv.toml"], d);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pgd_iterations must be at least 1"));
+}

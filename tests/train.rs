@@ -238,3 +238,16 @@ fn a_diverging_run_stops_with_a_clear_error_and_marks_itself_failed() {
         Some(Event::Failure { .. })
     ));
 }
+
+/// The TOML example in README.md is a valid configuration.
+#[test]
+fn readme_configuration_example_parses() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let config: TrainConfig = toml::from_str(block).unwrap();
+    config.validate().unwrap();
+    assert_eq!(config.adversarial.unwrap().adv_step_size, 0.12);
+    assert_eq!(config.augment.rotation_degrees, 10.0);
+    assert_eq!(config.early_stopping_patience, Some(8));
+}

@@ -7,6 +7,7 @@ use burn::module::Module;
 use clap::{Args, ValueEnum};
 use fer::data::{folder, Dataset, Emotion};
 use fer::metrics::{accuracy_under_attack, evaluate, predict_probabilities, Attack};
+use fer::run::RunDir;
 use fer::train::checkpoint::Checkpoint;
 use fer::train::Compute;
 
@@ -20,7 +21,7 @@ pub enum AttackKind {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// A checkpoint written by `fer train` (runs/NAME/checkpoints/best.ckpt).
+    /// A checkpoint written by `fer train`, or a run directory (its best checkpoint).
     #[arg(long)]
     checkpoint: PathBuf,
     /// FER2013 CSV, image-folder tree, or synthetic[:N[:SEED]] (as used to train).
@@ -43,6 +44,9 @@ pub struct EvalArgs {
     reference: Option<PathBuf>,
     #[arg(long, default_value_t = 128)]
     batch_size: usize,
+    /// How many wrong predictions to list.
+    #[arg(long, default_value_t = 10)]
+    show_wrong: usize,
     #[arg(long, default_value = "flex")]
     backend: String,
     #[arg(long, default_value = "cpu")]
@@ -51,8 +55,17 @@ pub struct EvalArgs {
     lenient: bool,
 }
 
+/// Reads a checkpoint file, or the best checkpoint of a run directory.
 fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
-    Checkpoint::read(path).with_context(|| format!("reading checkpoint {}", path.display()))
+    let file = if path.is_dir() {
+        RunDir {
+            path: path.to_path_buf(),
+        }
+        .best_checkpoint()
+    } else {
+        path.to_path_buf()
+    };
+    Checkpoint::read(&file).with_context(|| format!("reading checkpoint {}", file.display()))
 }
 
 pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
@@ -108,6 +121,7 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
+    /// A checkpoint written by `fer train`, or a run directory (its best checkpoint).
     #[arg(long)]
     checkpoint: PathBuf,
     /// Image files of any size or color (PNG, JPEG).
