@@ -11,7 +11,7 @@ use fer::data::synth::{synthesize, SynthConfig};
 use fer::data::{self, BatchConfig, Dataset, LoadOptions};
 use fer::model::CnnConfig;
 use fer::nsl::{train_step, AdvRegConfig, Classifier};
-use fer::train::Compute;
+use fer::train::{batch_tensors, images_tensor, Compute};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -125,18 +125,7 @@ fn train_rate(
         .batches(&config, 0)?
         .collect();
     let mut step = |batch: &data::Batch| {
-        let n = batch.len();
-        let images = Tensor::<4>::from_data(
-            TensorData::new(batch.images.clone(), [n, 1, 48, 48]),
-            &device,
-        );
-        let labels = Tensor::<1, Int>::from_data(
-            TensorData::new(
-                batch.labels.iter().map(|&l| l as i64).collect::<Vec<_>>(),
-                [n],
-            ),
-            &device,
-        );
+        let (images, labels) = batch_tensors(batch.clone(), &device);
         let (grads, _) = train_step(&model, images, labels, adversarial);
         model = optimizer.step(1e-3, model.clone(), grads);
     };
@@ -161,9 +150,10 @@ fn predict_rate(
     let faces = faces.subset(&(0..images).collect::<Vec<_>>());
     let run = || -> anyhow::Result<()> {
         for batch in faces.batches(&config, 0)? {
-            let n = batch.len();
-            let x = Tensor::<4>::from_data(TensorData::new(batch.images, [n, 1, 48, 48]), device);
-            let _ = model.logits(x).argmax(1).into_data();
+            let _ = model
+                .logits(images_tensor(batch.images, device))
+                .argmax(1)
+                .into_data();
         }
         Ok(())
     };

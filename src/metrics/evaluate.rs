@@ -8,6 +8,7 @@ use super::ConfusionMatrix;
 use crate::data::{BatchConfig, DataError, Dataset};
 use crate::nsl::{adversarial_examples, cross_entropy, AdvNorm, AdvRegConfig, Classifier};
 use crate::run::events::Metrics;
+use crate::train::{batch_tensors, images_tensor};
 
 /// The result of [`evaluate`].
 #[derive(Debug, Clone, PartialEq)]
@@ -31,18 +32,6 @@ impl Evaluation {
             .map(|(row, (&t, &p))| (row, t, p))
             .collect()
     }
-}
-
-pub(crate) fn to_tensors(
-    images: Vec<f32>,
-    labels: &[u8],
-    device: &Device,
-) -> (Tensor<4>, Tensor<1, Int>) {
-    let n = labels.len();
-    let images = Tensor::from_data(TensorData::new(images, [n, 1, 48, 48]), device);
-    let labels: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
-    let labels = Tensor::from_data(TensorData::new(labels, [n]), device);
-    (images, labels)
 }
 
 fn in_order(batch_size: usize) -> BatchConfig {
@@ -70,7 +59,8 @@ pub fn evaluate<M: Classifier>(
     let (mut ce_sum, mut adv_sum) = (0.0, 0.0);
     for batch in dataset.batches(&in_order(batch_size), 0)? {
         let n = batch.len() as f64;
-        let (images, targets) = to_tensors(batch.images, &batch.labels, device);
+        let batch_labels = batch.labels.clone();
+        let (images, targets) = batch_tensors(batch, device);
         let logits = model.logits(images.clone());
         let mut losses = vec![cross_entropy(logits.clone(), targets.clone())];
         if let Some(config) = adversarial {
@@ -84,7 +74,7 @@ pub fn evaluate<M: Classifier>(
         ce_sum += values[0] as f64 * n;
         adv_sum += values.get(1).copied().unwrap_or(0.0) as f64 * n;
         for (k, p) in logits.argmax(1).into_data().iter::<i64>().enumerate() {
-            confusion.add(batch.labels[k] as usize, p as usize);
+            confusion.add(batch_labels[k] as usize, p as usize);
             predictions.push(p as u8);
         }
     }
@@ -146,12 +136,13 @@ pub fn accuracy_under_attack<T: Classifier, R: Classifier>(
     let config = attack.config();
     let mut correct = 0usize;
     for batch in dataset.batches(&in_order(batch_size), 0)? {
-        let (images, targets) = to_tensors(batch.images, &batch.labels, device);
+        let batch_labels = batch.labels.clone();
+        let (images, targets) = batch_tensors(batch, device);
         let x_adv = adversarial_examples(reference, &images, &targets, &config, None);
         let hits: i64 = target
             .logits(x_adv)
             .argmax(1)
-            .reshape([batch.labels.len()])
+            .reshape([batch_labels.len()])
             .equal(targets)
             .int()
             .sum()
@@ -171,7 +162,7 @@ pub fn predict_probabilities<M: Classifier>(
     let config = in_order(256);
     for batch in faces.batches(&config, 0).expect("batch size is positive") {
         let n = batch.len();
-        let images = Tensor::<4>::from_data(TensorData::new(batch.images, [n, 1, 48, 48]), device);
+        let images = images_tensor(batch.images, device);
         let probs: Vec<f32> = softmax(model.logits(images), 1)
             .into_data()
             .try_to_vec()

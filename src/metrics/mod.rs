@@ -7,6 +7,4 @@ mod evaluate;
 
 pub use confusion::{ClassScores, ClassificationReport, ConfusionMatrix};
 #[cfg(feature = "burn")]
-pub(crate) use evaluate::to_tensors;
-#[cfg(feature = "burn")]
 pub use evaluate::{accuracy_under_attack, evaluate, predict_probabilities, Attack, Evaluation};

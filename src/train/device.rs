@@ -77,17 +77,31 @@ impl Compute {
 }
 
 #[cfg(feature = "tch")]
+// Burn marks burn-tch deprecated in favour of CubeCL backends; it is still the project's
+// chosen path to LibTorch on GPU boxes.
+#[allow(deprecated)]
 fn tch_device(device: &str) -> Result<Device, String> {
-    match device {
-        "cpu" => Ok(Device::libtorch()),
-        "cuda" => Ok(Device::libtorch_cuda(0)),
+    let index = match device {
+        "cpu" => return Ok(Device::libtorch()),
+        "cuda" => 0,
         other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
-            Some(Ok(index)) => Ok(Device::libtorch_cuda(index)),
-            _ => Err(format!(
-                "unknown device '{other}' (expected cpu, cuda or cuda:N)"
-            )),
+            Some(Ok(index)) => index,
+            _ => {
+                return Err(format!(
+                    "unknown device '{other}' (expected cpu, cuda or cuda:N)"
+                ))
+            }
         },
+    };
+    // LibTorch aborts the first operation on a missing GPU; ask first.
+    // SAFETY: a plain query of LibTorch's CUDA state, with no arguments.
+    let count = unsafe { torch_sys::cuda::atc_cuda_device_count() };
+    if index >= count.max(0) as usize {
+        return Err(format!(
+            "device '{device}': LibTorch sees {count} CUDA device(s) (driver missing, or torch built without CUDA)"
+        ));
     }
+    Ok(Device::libtorch_cuda(index))
 }
 
 #[cfg(not(feature = "tch"))]

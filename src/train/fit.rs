@@ -10,8 +10,9 @@ use burn::optim::AdamConfig;
 use super::checkpoint::{self, Checkpoint, CheckpointState};
 use super::config::{LrSchedule, TrainConfig};
 use super::device::Compute;
+use super::tensors::batch_tensors;
 use crate::data::{Batch, BatchConfig, DataError, Dataset, Emotion};
-use crate::metrics::{evaluate, to_tensors, ConfusionMatrix};
+use crate::metrics::{evaluate, ConfusionMatrix};
 use crate::model::Cnn;
 use crate::nsl::train_step;
 use crate::run::events::{unix_now, Event, EventLog, Metrics};
@@ -277,7 +278,8 @@ pub fn fit(
         let mut last_report = Instant::now();
         let lr = state.lr;
         let outcome = for_each_prefetched(train, &batching, epoch as u64, |step, batch| {
-            let (images, labels) = to_tensors(batch.images, &batch.labels, &train_device);
+            let labels_host = batch.labels.clone();
+            let (images, labels) = batch_tensors(batch, &train_device);
             let (grads, stats) = train_step(&model, images, labels, config.adversarial.as_ref());
             if !stats.loss().is_finite() {
                 return Err(TrainError::NonFinite {
@@ -287,7 +289,7 @@ pub fn fit(
                 });
             }
             model = optimizer.step(lr, model.clone(), grads);
-            running.add(&batch.labels, &stats);
+            running.add(&labels_host, &stats);
             global_step += 1;
             if step % config.log_every.max(1) == 0
                 || last_report.elapsed().as_secs_f64() >= 1.0

@@ -5,7 +5,9 @@ pub mod checkpoint;
 mod config;
 mod device;
 mod fit;
+mod tensors;
 
 pub use config::{LrSchedule, ModelChoice, TrainConfig};
 pub use device::{Backend, Compute};
 pub use fit::{fit, FitOutcome, RunOptions, TrainError};
+pub use tensors::{batch_tensors, images_tensor, labels_tensor};
