@@ -1,0 +1,213 @@
+//! Dashboard state and what each action does to it. Rendering is in `ui`, keys in `input`.
+
+use crate::source::{RunSource, Update};
+use crate::state::{RunView, Status};
+use crate::target::Target;
+
+/// The panels focus moves between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    Loss,
+    Adversarial,
+    Accuracy,
+    PerClass,
+    Confusion,
+}
+
+impl Panel {
+    const ORDER: [Panel; 5] = [
+        Panel::Loss,
+        Panel::Adversarial,
+        Panel::Accuracy,
+        Panel::PerClass,
+        Panel::Confusion,
+    ];
+
+    fn shifted(self, by: isize) -> Panel {
+        let i = Self::ORDER.iter().position(|&p| p == self).unwrap_or(0) as isize;
+        Self::ORDER[(i + by).rem_euclid(Self::ORDER.len() as isize) as usize]
+    }
+}
+
+/// Everything a key can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    NextPanel,
+    PreviousPanel,
+    NextRun,
+    PreviousRun,
+    ZoomIn,
+    ZoomOut,
+    ScrollBack,
+    ScrollForward,
+    ToggleFollow,
+    JumpToLatest,
+}
+
+/// A run the dashboard can switch to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunEntry {
+    pub name: String,
+    pub target: Target,
+    pub status: Status,
+}
+
+pub struct App {
+    pub runs: Vec<RunEntry>,
+    pub selected: usize,
+    pub view: RunView,
+    source: Option<RunSource>,
+    pub focus: Panel,
+    /// Keep the newest steps in view.
+    pub follow: bool,
+    /// The step charts show 1/2^zoom of the run.
+    pub zoom: u32,
+    /// While not following: how far the window's right edge is behind the newest step, as a
+    /// fraction of the run.
+    pub back: f64,
+    pub help: bool,
+    pub problem: Option<String>,
+    /// (garbage, unknown) lines skipped in the log.
+    pub skipped: (usize, usize),
+    pub color: bool,
+    pub quit: bool,
+}
+
+impl App {
+    /// A dashboard over `runs`, showing `selected`; `color` false honours NO_COLOR.
+    pub fn new(runs: Vec<RunEntry>, selected: usize, color: bool) -> App {
+        let name = runs.get(selected).map_or(String::new(), |r| r.name.clone());
+        let mut app = App {
+            runs,
+            selected,
+            view: RunView::new(&name),
+            source: None,
+            focus: Panel::Loss,
+            follow: true,
+            zoom: 0,
+            back: 0.0,
+            help: false,
+            problem: None,
+            skipped: (0, 0),
+            color,
+            quit: false,
+        };
+        app.open_selected();
+        app
+    }
+
+    /// A dashboard without sources, fed by [`App::apply`] (tests, replays).
+    pub fn detached(name: &str, color: bool) -> App {
+        App {
+            runs: vec![RunEntry {
+                name: name.to_string(),
+                target: Target::Local(name.into()),
+                status: Status::Waiting,
+            }],
+            selected: 0,
+            view: RunView::new(name),
+            source: None,
+            focus: Panel::Loss,
+            follow: true,
+            zoom: 0,
+            back: 0.0,
+            help: false,
+            problem: None,
+            skipped: (0, 0),
+            color,
+            quit: false,
+        }
+    }
+
+    fn open_selected(&mut self) {
+        if let Some(entry) = self.runs.get(self.selected) {
+            self.view = RunView::new(&entry.name);
+            self.source = Some(RunSource::new(entry.target.clone()));
+            self.problem = None;
+            self.skipped = (0, 0);
+        }
+    }
+
+    /// Reads what is new from the current run's files.
+    pub fn poll(&mut self) {
+        if let Some(source) = &mut self.source {
+            let update = source.poll();
+            let skipped = source.skipped_lines();
+            self.apply(update);
+            self.skipped = skipped;
+        }
+    }
+
+    /// Takes in an update from a source.
+    pub fn apply(&mut self, update: Update) {
+        for record in &update.records {
+            self.view.apply(record);
+        }
+        if let Some(info) = &update.info {
+            self.view.apply_info(info, update.process_alive);
+        }
+        if update.problem.is_some() || !update.records.is_empty() {
+            self.problem = update.problem;
+        }
+        if let Some(entry) = self.runs.get_mut(self.selected) {
+            entry.status = self.view.status;
+        }
+    }
+
+    pub fn handle(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => self.help = !self.help,
+            Action::NextPanel => self.focus = self.focus.shifted(1),
+            Action::PreviousPanel => self.focus = self.focus.shifted(-1),
+            Action::NextRun | Action::PreviousRun if self.runs.len() > 1 => {
+                let n = self.runs.len();
+                self.selected = match action {
+                    Action::NextRun => (self.selected + 1) % n,
+                    _ => (self.selected + n - 1) % n,
+                };
+                self.open_selected();
+            }
+            Action::NextRun | Action::PreviousRun => {}
+            Action::ZoomIn => self.zoom = (self.zoom + 1).min(12),
+            Action::ZoomOut => self.zoom = self.zoom.saturating_sub(1),
+            Action::ScrollBack => {
+                self.follow = false;
+                self.back =
+                    (self.back + self.span_fraction() / 4.0).min(1.0 - self.span_fraction());
+            }
+            Action::ScrollForward => {
+                self.back = (self.back - self.span_fraction() / 4.0).max(0.0);
+                if self.back == 0.0 {
+                    self.follow = true;
+                }
+            }
+            Action::ToggleFollow => {
+                self.follow = !self.follow;
+                if self.follow {
+                    self.back = 0.0;
+                }
+            }
+            Action::JumpToLatest => {
+                self.follow = true;
+                self.back = 0.0;
+            }
+        }
+    }
+
+    /// The share of the run the step charts show.
+    pub fn span_fraction(&self) -> f64 {
+        1.0 / f64::from(1u32 << self.zoom)
+    }
+
+    /// The global-step window `[from, to]` the step charts show.
+    pub fn step_window(&self) -> (f64, f64) {
+        let last = self.view.loss.last().map_or(1.0, |p| p.0).max(1.0);
+        let span = (last * self.span_fraction()).max(1.0);
+        let back = if self.follow { 0.0 } else { self.back * last };
+        let to = (last - back).max(span);
+        (to - span, to)
+    }
+}

@@ -1,0 +1,40 @@
+//! Keys and what they mean.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::Action;
+
+/// Every key binding, for the help screen: (keys, what they do).
+pub const BINDINGS: [(&str, &str); 10] = [
+    ("q, Esc, Ctrl-C", "quit"),
+    ("?", "show or hide this help"),
+    ("Tab / Shift-Tab", "next / previous panel"),
+    ("Up / Down, n / p", "next / previous run in the folder"),
+    ("Left / Right", "scroll the step charts back / forward"),
+    ("+ / -", "zoom the step charts in / out"),
+    ("f", "follow the newest steps on / off"),
+    ("End, G", "jump to the newest steps and follow"),
+    ("mouse wheel", "scroll the step charts"),
+    ("resize", "layout adapts; small terminals get a summary"),
+];
+
+/// The action of a key press, if any.
+pub fn action_for(key: KeyEvent) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match key.code {
+        KeyCode::Char('c') if ctrl => Action::Quit,
+        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+        KeyCode::Char('?') | KeyCode::F(1) => Action::ToggleHelp,
+        KeyCode::Tab => Action::NextPanel,
+        KeyCode::BackTab => Action::PreviousPanel,
+        KeyCode::Down | KeyCode::Char('n') => Action::NextRun,
+        KeyCode::Up | KeyCode::Char('p') => Action::PreviousRun,
+        KeyCode::Left => Action::ScrollBack,
+        KeyCode::Right => Action::ScrollForward,
+        KeyCode::Char('+') | KeyCode::Char('=') => Action::ZoomIn,
+        KeyCode::Char('-') => Action::ZoomOut,
+        KeyCode::Char('f') => Action::ToggleFollow,
+        KeyCode::End | KeyCode::Char('G') => Action::JumpToLatest,
+        _ => return None,
+    })
+}

@@ -1,0 +1,162 @@
+//! Finding runs under a target and summarizing them (`fer-tui list`, picking a run to attach).
+
+use std::process::{Command, Stdio};
+
+use fer::run::events::EventReader;
+use fer::run::RunInfo;
+
+use crate::source::RunSource;
+use crate::state::RunView;
+use crate::target::{shell_quote, ssh_args, Target};
+
+/// A run found under a target, with what its files say.
+pub struct Found {
+    pub target: Target,
+    pub view: RunView,
+}
+
+/// The remote script: for the run at PATH, or each run in the folder PATH, a marker line,
+/// `run.json`, another marker and the log without its step lines.
+fn remote_script(path: &str) -> String {
+    format!(
+        r#"cd {} || exit 3
+if [ -f run.json ]; then set -- .; else set -- */; fi
+for d in "$@"; do d=${{d%/}}; [ -f "$d/run.json" ] || continue
+printf '\n@@fer-run %s\n' "$d"; cat "$d/run.json"; printf '\n@@fer-events\n'
+grep -v '"kind":"step"' "$d/events.jsonl" 2>/dev/null; done"#,
+        shell_quote(path)
+    )
+}
+
+/// Runs at `target`: the target itself when it is a run directory, else its subfolders that
+/// hold a `run.json`. Sorted by start time, oldest first.
+pub fn find_runs(target: &Target) -> anyhow::Result<Vec<Found>> {
+    let mut found = match target {
+        Target::Local(path) => {
+            let dirs = if path.join("run.json").is_file() || path.join("events.jsonl").is_file() {
+                vec![path.clone()]
+            } else {
+                let entries = std::fs::read_dir(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let mut dirs: Vec<_> = entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.join("run.json").is_file())
+                    .collect();
+                dirs.sort();
+                dirs
+            };
+            dirs.into_iter()
+                .map(|dir| {
+                    let name = dir
+                        .file_name()
+                        .map_or("run".into(), |n| n.to_string_lossy().into_owned());
+                    let target = Target::Local(dir);
+                    let mut source = RunSource::new(target.clone());
+                    let mut view = RunView::new(&name);
+                    let update = source.poll();
+                    update.records.iter().for_each(|r| view.apply(r));
+                    if let Some(info) = &update.info {
+                        view.apply_info(info, update.process_alive);
+                    }
+                    Found { target, view }
+                })
+                .collect()
+        }
+        Target::Remote { host, path } => {
+            let output = Command::new("ssh")
+                .args(ssh_args(host, &remote_script(path)))
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| anyhow::anyhow!("cannot run ssh: {e}"))?;
+            if !output.status.success() {
+                anyhow::bail!(
+                    "{host}:{path}: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+            }
+            parse_remote(target, &String::from_utf8_lossy(&output.stdout))
+        }
+    };
+    found.sort_by(|a, b| {
+        a.view
+            .started
+            .unwrap_or(0.0)
+            .total_cmp(&b.view.started.unwrap_or(0.0))
+    });
+    Ok(found)
+}
+
+/// Splits the remote script's output into runs.
+fn parse_remote(target: &Target, text: &str) -> Vec<Found> {
+    text.split("\n@@fer-run ")
+        .skip(1)
+        .filter_map(|section| {
+            let (dir, rest) = section.split_once('\n')?;
+            let (info, events) = rest.split_once("\n@@fer-events\n").unwrap_or((rest, ""));
+            let info: RunInfo = serde_json::from_str(info).ok()?;
+            let target = if dir == "." {
+                target.clone()
+            } else {
+                target.join(dir)
+            };
+            let mut view = RunView::new(&info.name);
+            let mut reader = EventReader::new("");
+            let mut body = events.to_string();
+            if !body.ends_with('\n') {
+                body.push('\n');
+            }
+            reader
+                .feed(body.as_bytes())
+                .iter()
+                .for_each(|r| view.apply(r));
+            view.apply_info(&info, None);
+            Some(Found { target, view })
+        })
+        .collect()
+}
+
+/// The run to attach to first: the newest live one, else the newest.
+pub fn pick(runs: &[Found]) -> usize {
+    runs.iter()
+        .rposition(|r| r.view.status.is_live())
+        .unwrap_or(runs.len().saturating_sub(1))
+}
+
+/// `fer-tui list`'s table.
+pub fn table(runs: &[Found], now: f64) -> String {
+    let mut out = format!(
+        "{:<28} {:<13} {:>9} {:>9} {:>10}\n",
+        "RUN", "STATUS", "EPOCH", "BEST VAL", "AGE"
+    );
+    for run in runs {
+        let v = &run.view;
+        let best = v.best.map_or("-".into(), |(_, a)| format!("{a:.4}"));
+        let age = v
+            .last_event
+            .or(v.started)
+            .map_or("-".into(), |t| human_age(now - t));
+        out += &format!(
+            "{:<28} {:<13} {:>9} {:>9} {:>10}\n",
+            v.name,
+            v.status.label(),
+            format!("{}/{}", v.epoch, v.epochs),
+            best,
+            age
+        );
+    }
+    out
+}
+
+fn human_age(seconds: f64) -> String {
+    let s = seconds.max(0.0);
+    if s < 120.0 {
+        format!("{s:.0}s ago")
+    } else if s < 7200.0 {
+        format!("{:.0}m ago", s / 60.0)
+    } else if s < 172_800.0 {
+        format!("{:.0}h ago", s / 3600.0)
+    } else {
+        format!("{:.0}d ago", s / 86_400.0)
+    }
+}

@@ -1,0 +1,127 @@
+//! What to attach to: a local path, or `[user@]host:path` on another machine.
+
+use std::path::PathBuf;
+
+/// A run directory or a folder of runs, here or reachable over ssh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Local(PathBuf),
+    Remote { host: String, path: String },
+}
+
+impl Target {
+    /// Parses `TARGET` the way scp does: `host:path` or `user@host:path` is remote when the
+    /// part before the first ':' has no '/'; anything else is a local path.
+    pub fn parse(text: &str) -> Target {
+        if let Some((host, path)) = text.split_once(':') {
+            let looks_remote = !host.is_empty() && !host.contains('/') && !host.starts_with('.');
+            if looks_remote {
+                let path = if path.is_empty() { "." } else { path };
+                return Target::Remote {
+                    host: host.to_string(),
+                    path: path.to_string(),
+                };
+            }
+        }
+        Target::Local(PathBuf::from(text))
+    }
+
+    /// The same place, one folder down (a run inside a folder of runs).
+    pub fn join(&self, name: &str) -> Target {
+        match self {
+            Target::Local(path) => Target::Local(path.join(name)),
+            Target::Remote { host, path } => Target::Remote {
+                host: host.clone(),
+                path: format!("{}/{name}", path.trim_end_matches('/')),
+            },
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Target::Local(path) => path.display().to_string(),
+            Target::Remote { host, path } => format!("{host}:{path}"),
+        }
+    }
+}
+
+/// Quotes `text` for a POSIX shell.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The ssh arguments that run `command` on `host`: no prompts (keys and agent only), and a
+/// keep-alive so a dead link is noticed within seconds.
+pub fn ssh_args(host: &str, command: &str) -> Vec<String> {
+    [
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ServerAliveInterval=5",
+        "-o",
+        "ServerAliveCountMax=3",
+        "-o",
+        "ConnectTimeout=10",
+        host,
+        "--",
+        command,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The remote command that streams `file` from byte `offset` on, following it as it grows.
+pub fn follow_command(file: &str, offset: u64) -> String {
+    format!(
+        "while [ ! -f {f} ]; do sleep 1; done; exec tail -c +{} -f {f}",
+        offset + 1,
+        f = shell_quote(file)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_like_scp() {
+        assert_eq!(Target::parse("runs"), Target::Local("runs".into()));
+        assert_eq!(Target::parse("./a:b"), Target::Local("./a:b".into()));
+        assert_eq!(Target::parse("/abs/x:y"), Target::Local("/abs/x:y".into()));
+        assert_eq!(
+            Target::parse("gpu-box:runs/nsl"),
+            Target::Remote {
+                host: "gpu-box".into(),
+                path: "runs/nsl".into()
+            }
+        );
+        assert_eq!(
+            Target::parse("ana@10.0.0.5:/home/ana/runs"),
+            Target::Remote {
+                host: "ana@10.0.0.5".into(),
+                path: "/home/ana/runs".into()
+            }
+        );
+        assert_eq!(
+            Target::parse("box:"),
+            Target::Remote {
+                host: "box".into(),
+                path: ".".into()
+            }
+        );
+        assert_eq!(Target::parse("box:runs/").join("a").display(), "box:runs/a");
+    }
+
+    #[test]
+    fn ssh_command_lines_quote_paths() {
+        let args = ssh_args("box", &follow_command("runs/it's/events.jsonl", 120));
+        assert_eq!(&args[..2], ["-o", "BatchMode=yes"]);
+        assert_eq!(args[8], "box");
+        assert_eq!(args[9], "--");
+        assert_eq!(
+            args[10],
+            r"while [ ! -f 'runs/it'\''s/events.jsonl' ]; do sleep 1; done; exec tail -c +121 -f 'runs/it'\''s/events.jsonl'"
+        );
+    }
+}

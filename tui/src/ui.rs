@@ -1,0 +1,490 @@
+//! Drawing the dashboard from the app state. Nothing here changes state.
+
+use fer::run::events::unix_now;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::app::{App, Panel};
+use crate::input::BINDINGS;
+use crate::series::Series;
+use crate::state::{RunView, Status};
+
+/// Below this size only a text summary fits.
+const MIN_WIDTH: u16 = 60;
+const MIN_HEIGHT: u16 = 18;
+
+/// Colors, or plain text when NO_COLOR is set.
+struct Theme {
+    color: bool,
+}
+
+impl Theme {
+    fn fg(&self, color: Color) -> Style {
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+
+    fn status(&self, status: Status) -> Style {
+        let color = match status {
+            Status::Running => Color::Green,
+            Status::Finished => Color::Cyan,
+            Status::StoppedEarly => Color::Cyan,
+            Status::Failed => Color::Red,
+            Status::Stale => Color::Yellow,
+            Status::Waiting => Color::Gray,
+        };
+        self.fg(color).add_modifier(Modifier::BOLD)
+    }
+
+    /// Red for weak classes, yellow for middling, green for good.
+    fn score(&self, accuracy: f64) -> Style {
+        self.fg(if accuracy < 0.4 {
+            Color::Red
+        } else if accuracy < 0.7 {
+            Color::Yellow
+        } else {
+            Color::Green
+        })
+    }
+
+    /// A gray level for a confusion cell (darker = fewer).
+    fn shade(&self, share: f64) -> Style {
+        if !self.color {
+            return Style::new();
+        }
+        let level = 232 + (share.clamp(0.0, 1.0) * 23.0).round() as u8;
+        let fg = if level > 244 {
+            Color::Black
+        } else {
+            Color::White
+        };
+        Style::new().bg(Color::Indexed(level)).fg(fg)
+    }
+}
+
+/// `hh:mm:ss`.
+pub fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// The header: who and where, then how far along.
+fn header_lines<'a>(view: &'a RunView, theme: &Theme, now: f64) -> [Line<'a>; 2] {
+    let mut who = vec![
+        Span::styled(
+            view.name.as_str(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!(
+            "  {}  {}/{}  ",
+            view.model, view.backend, view.device
+        )),
+        Span::styled(
+            view.status.label().to_uppercase(),
+            theme.status(view.status),
+        ),
+    ];
+    if view.adversarial {
+        who.push(Span::styled("  NSL adversarial", theme.fg(Color::Magenta)));
+    }
+    if view.resumes > 0 {
+        who.push(Span::raw(format!("  resumed x{}", view.resumes)));
+    }
+    let mut progress = format!(
+        "epoch {}/{}  step {}/{}  {:.1} img/s",
+        view.epoch, view.epochs, view.step, view.steps_per_epoch, view.images_per_second
+    );
+    if let Some(elapsed) = view.elapsed(now) {
+        progress += &format!("  elapsed {}", clock(elapsed));
+    }
+    if let Some(eta) = view.eta() {
+        progress += &format!("  ETA {}", clock(eta));
+    }
+    if let Some((epoch, accuracy)) = view.best {
+        progress += &format!("  best val {accuracy:.3} (epoch {epoch})");
+    }
+    [Line::from(who), Line::from(progress)]
+}
+
+/// Draws the whole dashboard.
+pub fn draw(frame: &mut Frame, app: &App) {
+    draw_at(frame, app, unix_now());
+}
+
+/// Draws as of time `now` (tests pin it).
+pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
+    let theme = Theme { color: app.color };
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_summary(frame, app, &theme, now, area);
+        return;
+    }
+    let [header, charts, lower, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Percentage(55),
+        Constraint::Min(6),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(header_lines(&app.view, &theme, now).to_vec()),
+        header,
+    );
+
+    let [loss, adversarial, accuracy] =
+        Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(charts);
+    let (from, to) = app.step_window();
+    let view = &app.view;
+    let epoch_x = view.steps_per_epoch.max(1) as f64;
+    let val_loss = to_steps(&view.epoch_loss.validation, epoch_x);
+    let val_adv = to_steps(&view.epoch_adversarial.validation, epoch_x);
+    let val_acc = to_steps(&view.epoch_accuracy.validation, epoch_x);
+    draw_chart(
+        frame,
+        app,
+        &theme,
+        Panel::Loss,
+        "loss / cross-entropy",
+        loss,
+        (from, to),
+        &[
+            ("loss", view.loss.window(from, to), Color::Yellow, false),
+            (
+                "ce",
+                view.cross_entropy.window(from, to),
+                Color::Cyan,
+                false,
+            ),
+            ("val loss", &val_loss, Color::Red, true),
+        ],
+    );
+    draw_chart(
+        frame,
+        app,
+        &theme,
+        Panel::Adversarial,
+        "scaled adversarial loss",
+        adversarial,
+        (from, to),
+        &[
+            (
+                "adv",
+                view.adversarial_loss.window(from, to),
+                Color::Magenta,
+                false,
+            ),
+            ("val adv", &val_adv, Color::Red, true),
+        ],
+    );
+    draw_chart(
+        frame,
+        app,
+        &theme,
+        Panel::Accuracy,
+        "accuracy",
+        accuracy,
+        (from, to),
+        &[
+            ("train", view.accuracy.window(from, to), Color::Green, false),
+            ("val", &val_acc, Color::Red, true),
+        ],
+    );
+
+    let [per_class, confusion] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(lower);
+    draw_per_class(frame, app, &theme, per_class);
+    draw_confusion(frame, app, &theme, confusion);
+    draw_footer(frame, app, &theme, footer);
+    if app.help {
+        draw_help(frame, area);
+    }
+}
+
+/// Epoch-level points placed at the global step where each epoch ended.
+fn to_steps(series: &Series, steps_per_epoch: f64) -> Vec<(f64, f64)> {
+    series
+        .points()
+        .iter()
+        .map(|&(e, y)| (e * steps_per_epoch, y))
+        .collect()
+}
+
+fn panel_block<'a>(app: &App, theme: &Theme, panel: Panel, title: &'a str) -> Block<'a> {
+    let focused = app.focus == panel;
+    let mut block = Block::default().borders(Borders::ALL).title(title);
+    if focused {
+        block = block
+            .title(Span::styled(
+                " *",
+                Style::new().add_modifier(Modifier::BOLD),
+            ))
+            .border_style(theme.fg(Color::Yellow).add_modifier(Modifier::BOLD));
+    }
+    block
+}
+
+type Line4<'a> = (&'a str, &'a [(f64, f64)], Color, bool);
+
+#[allow(clippy::too_many_arguments)]
+fn draw_chart(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    panel: Panel,
+    title: &str,
+    area: Rect,
+    (from, to): (f64, f64),
+    lines: &[Line4<'_>],
+) {
+    let visible: Vec<&(f64, f64)> = lines
+        .iter()
+        .flat_map(|l| l.1.iter())
+        .filter(|p| p.0 >= from && p.0 <= to)
+        .collect();
+    let (mut lo, mut hi) = visible.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(p.1), hi.max(p.1))
+    });
+    if visible.is_empty() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if hi - lo < 1e-9 {
+        hi = lo + 1.0;
+    }
+    let pad = (hi - lo) * 0.05;
+    let (lo, hi) = (
+        (lo - pad).max(if lo >= 0.0 { 0.0 } else { f64::MIN }),
+        hi + pad,
+    );
+    let datasets: Vec<Dataset> = lines
+        .iter()
+        .map(|(name, points, color, dots)| {
+            Dataset::default()
+                .name(*name)
+                .marker(if *dots { Marker::Dot } else { Marker::Braille })
+                .graph_type(if *dots {
+                    GraphType::Scatter
+                } else {
+                    GraphType::Line
+                })
+                .style(theme.fg(*color))
+                .data(points)
+        })
+        .collect();
+    let chart = Chart::new(datasets)
+        .block(panel_block(app, theme, panel, title))
+        .x_axis(
+            Axis::default()
+                .bounds([from, to])
+                .labels([format!("{from:.0}"), format!("{to:.0} step")]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([lo, hi])
+                .labels([format!("{lo:.2}"), format!("{hi:.2}")]),
+        )
+        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
+    frame.render_widget(chart, area);
+}
+
+fn bar(value: f64, width: usize) -> String {
+    let filled = (value.clamp(0.0, 1.0) * width as f64).round() as usize;
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+fn draw_per_class(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let view = &app.view;
+    let has_validation = !view.validation_per_class.is_empty();
+    let title = if has_validation {
+        "per-class accuracy: validation (running train)"
+    } else {
+        "per-class accuracy: running train"
+    };
+    let name_width = view
+        .classes
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(5)
+        .min(10);
+    let bar_width = (area.width as usize)
+        .saturating_sub(name_width + 24)
+        .clamp(4, 40);
+    let lines: Vec<Line> = view
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let train = view.train_per_class.get(c).copied().flatten();
+            let shown = if has_validation {
+                view.validation_per_class.get(c).copied().flatten()
+            } else {
+                train
+            };
+            let mut spans = vec![Span::raw(format!("{:<name_width$.name_width$} ", name))];
+            match shown {
+                Some(a) => {
+                    spans.push(Span::styled(bar(a, bar_width), theme.score(a)));
+                    spans.push(Span::raw(format!(" {:>5.1}%", 100.0 * a)));
+                }
+                None => spans.push(Span::raw(format!("{:<bar_width$}   n/a", ""))),
+            }
+            if has_validation {
+                if let Some(t) = train {
+                    spans.push(Span::raw(format!(" ({:.0}%)", 100.0 * t)));
+                }
+            }
+            Line::from(spans)
+        })
+        .collect();
+    let body = if lines.is_empty() {
+        vec![Line::from("no steps yet")]
+    } else {
+        lines
+    };
+    frame.render_widget(
+        Paragraph::new(body).block(panel_block(app, theme, Panel::PerClass, title)),
+        area,
+    );
+}
+
+fn draw_confusion(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let view = &app.view;
+    let block = panel_block(
+        app,
+        theme,
+        Panel::Confusion,
+        "confusion matrix (latest validation; rows: true)",
+    );
+    let Some(counts) = &view.confusion else {
+        frame.render_widget(Paragraph::new("no validation yet").block(block), area);
+        return;
+    };
+    let short: Vec<String> = view
+        .classes
+        .iter()
+        .map(|c| c.chars().take(4).collect())
+        .collect();
+    let cell = counts
+        .iter()
+        .flatten()
+        .max()
+        .map_or(1, |m| m.to_string().len())
+        .max(4)
+        + 1;
+    let mut lines = vec![Line::from(
+        std::iter::once(Span::raw(format!("{:>5}", "")))
+            .chain(short.iter().map(|s| Span::raw(format!("{s:>cell$}"))))
+            .collect::<Vec<_>>(),
+    )];
+    for (t, row) in counts.iter().enumerate() {
+        let total: u64 = row.iter().sum();
+        let mut spans = vec![Span::raw(format!(
+            "{:>5}",
+            short.get(t).map_or("?", String::as_str)
+        ))];
+        for (p, &count) in row.iter().enumerate() {
+            let share = if total > 0 {
+                count as f64 / total as f64
+            } else {
+                0.0
+            };
+            let text = if t == p && !app.color {
+                format!("[{count}]")
+            } else {
+                count.to_string()
+            };
+            spans.push(Span::styled(format!("{text:>cell$}"), theme.shade(share)));
+        }
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn draw_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut runs = vec![Span::raw("runs: ")];
+    for (i, run) in app.runs.iter().enumerate() {
+        let label = format!(" {} ({}) ", run.name, run.status.label());
+        if i == app.selected {
+            runs.push(Span::styled(
+                label,
+                Style::new().add_modifier(Modifier::REVERSED),
+            ));
+        } else {
+            runs.push(Span::raw(label));
+        }
+    }
+    let mut status = vec![Span::raw(format!(
+        "q quit  ? help  tab panel  ←→ scroll  +/- zoom  f follow [{}]",
+        if app.follow { "on" } else { "off" }
+    ))];
+    let (garbage, unknown) = app.skipped;
+    if garbage + unknown > 0 {
+        status.push(Span::styled(
+            format!("  skipped {garbage} bad and {unknown} unknown lines"),
+            theme.fg(Color::Yellow),
+        ));
+    }
+    if let Some(message) = &app.view.failure {
+        status.push(Span::styled(format!("  {message}"), theme.fg(Color::Red)));
+    }
+    if let Some(problem) = &app.problem {
+        status.push(Span::styled(
+            format!("  {problem}"),
+            theme.fg(Color::Yellow),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(status), Line::from(runs)]),
+        area,
+    );
+}
+
+fn draw_help(frame: &mut Frame, area: Rect) {
+    let width = 72.min(area.width);
+    let height = (BINDINGS.len() as u16 + 4).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let lines: Vec<Line> = BINDINGS
+        .iter()
+        .map(|(keys, what)| Line::from(format!(" {keys:<18} {what}")))
+        .collect();
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title("keys (? to close)"),
+        ),
+        popup,
+    );
+}
+
+/// A few lines for terminals too small for the dashboard.
+fn draw_summary(frame: &mut Frame, app: &App, theme: &Theme, now: f64, area: Rect) {
+    let view = &app.view;
+    let mut lines = vec![Line::from(
+        "(enlarge the terminal for the dashboard; q quits)",
+    )];
+    lines.extend(header_lines(view, theme, now));
+    if let Some((_, loss)) = view.loss.last() {
+        lines.push(Line::from(format!("loss {loss:.4}")));
+    }
+    if let Some((_, acc)) = view.accuracy.last() {
+        lines.push(Line::from(format!("train acc {acc:.3}")));
+    }
+    if let Some(v) = &view.last_validation {
+        lines.push(Line::from(format!("val acc {:.3}", v.categorical_accuracy)));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+}

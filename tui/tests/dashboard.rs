@@ -1,0 +1,209 @@
+//! The dashboard rendered into ratatui's test backend from recorded logs.
+
+mod common;
+
+use common::*;
+use fer::run::events::Event;
+use fer_tui::app::{Action, App};
+use fer_tui::input::BINDINGS;
+use fer_tui::source::Update;
+use fer_tui::ui::draw_at;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use ratatui::Terminal;
+
+const T0: f64 = 1_800_000_000.0;
+
+fn app_with(records: Vec<fer::run::events::Record>, color: bool) -> App {
+    let mut app = App::detached("nsl-run", color);
+    app.apply(Update {
+        records,
+        ..Default::default()
+    });
+    app
+}
+
+fn render(app: &App, width: u16, height: u16, now: f64) -> (String, ratatui::buffer::Buffer) {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| draw_at(frame, app, now)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let text = (0..height)
+        .map(|y| {
+            (0..width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    (text, buffer)
+}
+
+fn live_log() -> Vec<fer::run::events::Record> {
+    let mut log = vec![record(T0, start(None))];
+    log.extend(epochs(1, 2, T0));
+    log.extend(epochs(3, 3, T0).into_iter().take(4));
+    log
+}
+
+#[test]
+fn a_live_run_shows_progress_curves_classes_and_confusion() {
+    let app = app_with(live_log(), true);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    for needle in [
+        "nsl-run",
+        "report-4.2",
+        "flex/cpu",
+        "RUNNING",
+        "epoch 3/5",
+        "step 4/10",
+        "25.0 img/s",
+        "elapsed 00:00:40",
+        "ETA 00:00:26",
+        "best val 0.450 (epoch 2)",
+        "NSL adversarial",
+        "loss / cross-entropy",
+        "scaled adversarial loss",
+        "accuracy",
+        "per-class accuracy: validation (running train)",
+        "disgust",
+        "12.0%",
+        "91.0% (90%)",
+        "confusion matrix",
+        " ange",
+        "  41",
+        "follow [on]",
+        "nsl-run (running)",
+    ] {
+        assert!(screen.contains(needle), "missing {needle:?} in\n{screen}");
+    }
+}
+
+#[test]
+fn weak_classes_stand_out_and_no_color_is_plain() {
+    let app = app_with(live_log(), true);
+    let (screen, buffer) = render(&app, 140, 42, T0 + 40.0);
+    let (x, y) = locate(&screen, "disgust").unwrap();
+    assert_eq!(
+        buffer[(x as u16 + 10, y as u16)].fg,
+        Color::Red,
+        "12% is red"
+    );
+    let (x, y) = locate(&screen, "happiness").unwrap();
+    assert_eq!(buffer[(x as u16 + 10, y as u16)].fg, Color::Green);
+
+    let plain = app_with(live_log(), false);
+    let (screen, buffer) = render(&plain, 140, 42, T0 + 40.0);
+    assert!(buffer
+        .content()
+        .iter()
+        .all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+    assert!(
+        screen.contains("[40]"),
+        "the diagonal is marked without color"
+    );
+}
+
+fn locate(screen: &str, needle: &str) -> Option<(usize, usize)> {
+    screen.lines().enumerate().find_map(|(y, line)| {
+        line.find(needle)
+            .map(|byte| (line[..byte].chars().count(), y))
+    })
+}
+
+#[test]
+fn finished_and_failed_runs() {
+    let mut log = vec![record(T0, start(None))];
+    log.extend(epochs(1, 5, T0));
+    log.push(record(
+        T0 + 60.0,
+        Event::RunEnd {
+            status: "finished".into(),
+            epochs_done: 5,
+            best_epoch: Some(5),
+            best_validation_accuracy: Some(0.6),
+        },
+    ));
+    let (screen, _) = render(&app_with(log, true), 140, 42, T0 + 5000.0);
+    assert!(
+        screen.contains("FINISHED") && screen.contains("epoch 5/5"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("elapsed 00:01:00"),
+        "a finished run's clock stops"
+    );
+    assert!(!screen.contains("ETA"));
+
+    let mut log = vec![record(T0, start(None))];
+    log.extend(epochs(1, 1, T0));
+    log.push(record(
+        T0 + 12.0,
+        Event::Failure {
+            epoch: 2,
+            step: 3,
+            message: "epoch 2, step 3: the loss is NaN (not finite)".into(),
+        },
+    ));
+    let (screen, _) = render(&app_with(log, true), 140, 42, T0 + 20.0);
+    assert!(screen.contains("FAILED"), "{screen}");
+    assert!(screen.contains("the loss is NaN"), "{screen}");
+}
+
+#[test]
+fn a_resumed_run_drops_the_interrupted_epoch_and_follows_on() {
+    let mut log = vec![record(T0, start(None))];
+    log.extend(epochs(1, 2, T0));
+    // Killed during epoch 3 after 6 steps, then resumed from the epoch-2 checkpoint.
+    log.extend(epochs(3, 3, T0).into_iter().take(6));
+    log.push(record(T0 + 100.0, start(Some(2))));
+    log.extend(epochs(3, 3, T0 + 100.0).into_iter().take(2));
+    let app = app_with(log, true);
+    assert_eq!(app.view.loss.last().unwrap().0, 22.0);
+    assert_eq!(
+        app.view.loss.points().iter().filter(|p| p.0 > 20.0).count(),
+        2
+    );
+    let (screen, _) = render(&app, 140, 42, T0 + 110.0);
+    assert!(
+        screen.contains("resumed x1") && screen.contains("epoch 3/5  step 2/10"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn keys_zoom_scroll_and_help() {
+    let mut app = app_with(live_log(), true);
+    assert_eq!(app.step_window(), (0.0, 24.0));
+    app.handle(Action::ZoomIn);
+    assert_eq!(app.step_window(), (12.0, 24.0));
+    app.handle(Action::ScrollBack);
+    assert!(!app.follow);
+    assert_eq!(app.step_window(), (9.0, 21.0));
+    app.handle(Action::JumpToLatest);
+    assert!(app.follow);
+    app.handle(Action::NextPanel);
+    app.handle(Action::ToggleHelp);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    for (keys, what) in BINDINGS {
+        assert!(
+            screen.contains(keys) && screen.contains(what),
+            "help lacks {keys}"
+        );
+    }
+    app.handle(Action::Quit);
+    assert!(app.quit);
+}
+
+#[test]
+fn tiny_terminals_get_a_summary() {
+    let app = app_with(live_log(), true);
+    let (screen, _) = render(&app, 40, 8, T0 + 40.0);
+    assert!(
+        screen.contains("nsl-run") && screen.contains("enlarge"),
+        "{screen}"
+    );
+    // And nothing panics at absurd sizes.
+    for (w, h) in [(1, 1), (60, 18), (200, 60)] {
+        render(&app, w, h, T0 + 40.0);
+    }
+}

@@ -1,0 +1,119 @@
+//! Remote targets against a fake `ssh` on PATH that runs the command locally, each
+//! connection cut after a second so reconnection is exercised.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use fer_tui::runs::find_runs;
+use fer_tui::source::RunSource;
+use fer_tui::target::Target;
+
+/// Installs the fake ssh and points PATH at it (this test binary has one test, so the
+/// environment change affects nothing else). It logs its arguments to `ssh.log`.
+fn install_fake_ssh(dir: &Path) {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+printf '%s\n' "$*" >> {log}
+while [ "$1" != "--" ]; do shift; done; shift
+exec timeout 1 sh -c "$1"
+"#,
+        log = dir.join("ssh.log").display()
+    );
+    let path = bin.join("ssh");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let old = std::env::var("PATH").unwrap_or_default();
+    std::env::set_var("PATH", format!("{}:{old}", bin.display()));
+}
+
+fn append(path: &Path, records: &[fer::run::events::Record]) {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for r in records {
+        writeln!(file, "{}", serde_json::to_string(r).unwrap()).unwrap();
+    }
+}
+
+fn poll_until(source: &mut RunSource, want: usize, got: &mut Vec<fer::run::events::Record>) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while got.len() < want && Instant::now() < deadline {
+        got.extend(source.poll().records);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    install_fake_ssh(dir.path());
+    let run = dir.path().join("runs/nsl-run");
+    std::fs::create_dir_all(&run).unwrap();
+    let info = serde_json::json!({
+        "name": "nsl-run", "config": {}, "classes": CLASSES, "backend": "flex", "device": "cpu",
+        "host": "gpu-box", "pid": 1, "start_time": 1.0, "updated_time": 1.0, "status": "running"
+    });
+    std::fs::write(run.join("run.json"), info.to_string()).unwrap();
+    let log = run.join("events.jsonl");
+    let mut all = vec![record(1.0, start(None))];
+    all.extend(epochs(1, 2, 1.0));
+    append(&log, &all[..12]);
+    // A torn line: the writer is mid-way through the 13th event.
+    let torn = serde_json::to_string(&all[12]).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(&torn.as_bytes()[..30])
+        .unwrap();
+
+    let target = Target::parse(&format!("gpu-box:{}", run.display()));
+    let mut source = RunSource::new(target);
+    let mut got = Vec::new();
+    poll_until(&mut source, 12, &mut got);
+    assert_eq!(got.len(), 12);
+
+    // Let the first connection drop, finish the torn line and add the rest.
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    file.write_all(&torn.as_bytes()[30..]).unwrap();
+    file.write_all(b"\n").unwrap();
+    append(&log, &all[13..]);
+    poll_until(&mut source, all.len(), &mut got);
+    assert_eq!(got, all, "every event once, in order, across reconnects");
+    assert!(source.connections() >= 2, "reconnected");
+    assert_eq!(source.skipped_lines(), (0, 0));
+
+    let calls = std::fs::read_to_string(dir.path().join("ssh.log")).unwrap();
+    assert!(calls.contains("-o BatchMode=yes"), "{calls}");
+    assert!(calls.contains("gpu-box -- while [ ! -f "), "{calls}");
+    assert!(
+        calls.contains("tail -c +1 -f"),
+        "first connection from the start: {calls}"
+    );
+    assert!(
+        calls
+            .lines()
+            .any(|l| l.contains("tail -c +") && !l.contains("tail -c +1 -f")),
+        "later ones resume: {calls}"
+    );
+
+    let found = find_runs(&Target::parse(&format!(
+        "gpu-box:{}",
+        dir.path().join("runs").display()
+    )))
+    .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].view.name, "nsl-run");
+    assert_eq!(found[0].view.epoch, 2);
+    assert!(found[0].target.display().ends_with("runs/nsl-run"));
+}
