@@ -255,21 +255,78 @@ impl EventReader {
         };
         let rest = self.partial.split_off(last_newline + 1);
         let complete = std::mem::replace(&mut self.partial, rest);
+        complete
+            .split(|&b| b == b'\n')
+            .filter_map(|line| self.parse_line(line))
+            .collect()
+    }
+
+    /// Like [`poll`](EventReader::poll), but a long backlog keeps only about `max_steps`
+    /// `step` events, evenly spread, and every event of other kinds; the last MiB is read
+    /// whole so recent steps are exact. The file is read line by line, so memory stays
+    /// bounded however long the log is: a million-line log opens in well under a second.
+    pub fn poll_backlog(&mut self, max_steps: usize) -> io::Result<Vec<Record>> {
+        const WHOLE_TAIL: u64 = 1 << 20;
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let len = file.metadata()?.len();
+        if len.saturating_sub(self.offset) <= 4 * WHOLE_TAIL || !self.partial.is_empty() {
+            return self.poll();
+        }
+        let mut reader = io::BufReader::with_capacity(1 << 20, file);
+        reader.seek(SeekFrom::Start(self.offset))?;
+        let tail_start = len - WHOLE_TAIL;
+        let stride = (tail_start - self.offset) / max_steps.max(1) as u64;
+        let mut next_sample = self.offset;
         let mut records = Vec::new();
-        for line in complete.split(|&b| b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
+        let mut line = Vec::with_capacity(1024);
+        let mut position = self.offset;
+        loop {
+            line.clear();
+            let n = io::BufRead::read_until(&mut reader, b'\n', &mut line)?;
+            if n == 0 || position + n as u64 > len {
+                break;
             }
-            match serde_json::from_slice::<serde_json::Value>(line) {
-                Ok(value) if value.is_object() => match serde_json::from_value::<Record>(value) {
-                    Ok(record) => records.push(record),
-                    Err(_) => self.unknown_lines += 1,
-                },
-                _ => self.garbage_lines += 1,
+            if line.last() != Some(&b'\n') {
+                // The writer is mid-line: hold it for the next poll.
+                self.partial.extend_from_slice(&line);
+                position += n as u64;
+                break;
+            }
+            let head = &line[..line.len().min(64)];
+            let is_step = head.windows(13).any(|w| w == b"\"kind\":\"step\"");
+            let skip = is_step && position < tail_start && position < next_sample;
+            if is_step && !skip {
+                next_sample = position + stride;
+            }
+            position += n as u64;
+            if !skip {
+                records.extend(self.parse_line(&line[..line.len() - 1]));
             }
         }
-        records
+        self.offset = position;
+        Ok(records)
+    }
+
+    /// One line: a record, or counted as garbage or unknown.
+    fn parse_line(&mut self, line: &[u8]) -> Option<Record> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        match serde_json::from_slice::<Record>(line) {
+            Ok(record) => Some(record),
+            Err(_) => {
+                match serde_json::from_slice::<serde_json::Value>(line) {
+                    Ok(value) if value.is_object() => self.unknown_lines += 1,
+                    _ => self.garbage_lines += 1,
+                }
+                None
+            }
+        }
     }
 }
 
@@ -329,6 +386,75 @@ mod tests {
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].event, step(1));
         assert_eq!((reader.garbage_lines, reader.unknown_lines), (2, 1));
+    }
+
+    #[test]
+    fn a_long_backlog_is_sampled_but_keeps_other_events_and_the_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let mut text = String::new();
+        for i in 1..=40_000 {
+            let record = Record {
+                v: 1,
+                time: i as f64,
+                event: step(i),
+            };
+            text += &serde_json::to_string(&record).unwrap();
+            text.push('\n');
+            if i % 10_000 == 0 {
+                let end = Event::Checkpoint {
+                    epoch: i / 10_000,
+                    path: "x".into(),
+                    best: false,
+                };
+                text += &serde_json::to_string(&Record {
+                    v: 1,
+                    time: 0.0,
+                    event: end,
+                })
+                .unwrap();
+                text.push('\n');
+            }
+        }
+        text += "garbage\n{\"v\":1,\"time\":1,\"kind\":\"check";
+        std::fs::write(&path, &text).unwrap();
+        let mut reader = EventReader::new(&path);
+        let records = reader.poll_backlog(500).unwrap();
+        let steps = records
+            .iter()
+            .filter(|r| matches!(r.event, Event::Step { .. }))
+            .count();
+        let checkpoints = records.len() - steps;
+        assert_eq!(checkpoints, 4);
+        assert!((500..5_000).contains(&steps), "{steps} steps kept");
+        let last_step = records
+            .iter()
+            .rev()
+            .find(|r| matches!(r.event, Event::Step { .. }))
+            .unwrap();
+        assert!(matches!(
+            last_step.event,
+            Event::Step {
+                global_step: 40_000,
+                ..
+            }
+        ));
+        assert_eq!(reader.garbage_lines, 1);
+        // The torn tail is held, and completed by the next poll.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"point\",\"epoch\":9,\"path\":\"y\",\"best\":true}\n")
+            .unwrap();
+        let next = reader.poll().unwrap();
+        assert!(
+            matches!(
+                next[..],
+                [Record {
+                    event: Event::Checkpoint { epoch: 9, .. },
+                    ..
+                }]
+            ),
+            "{next:?}"
+        );
     }
 
     #[test]

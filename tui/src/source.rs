@@ -167,12 +167,16 @@ impl Drop for RemoteStream {
     }
 }
 
+/// Step events kept from a long backlog (the charts hold 2,000 points each).
+const BACKLOG_STEPS: usize = 4000;
+
 /// One run's files, polled for what is new.
 pub struct RunSource {
     target: Target,
     reader: EventReader,
     remote: Option<RemoteStream>,
     next_info: Instant,
+    backlog_read: bool,
 }
 
 impl RunSource {
@@ -188,6 +192,7 @@ impl RunSource {
             reader,
             remote,
             next_info: Instant::now(),
+            backlog_read: false,
         }
     }
 
@@ -214,7 +219,13 @@ impl RunSource {
         }
         match (&self.target, &mut self.remote) {
             (Target::Local(dir), _) => {
-                match self.reader.poll() {
+                let polled = if self.backlog_read {
+                    self.reader.poll()
+                } else {
+                    self.backlog_read = true;
+                    self.reader.poll_backlog(BACKLOG_STEPS)
+                };
+                match polled {
                     Ok(records) => update.records = records,
                     Err(e) => update.problem = Some(format!("{}: {e}", dir.display())),
                 }
