@@ -11,7 +11,9 @@ use fer::data::synth::{synthesize, SynthConfig};
 use fer::data::{self, BatchConfig, Dataset, LoadOptions};
 use fer::model::CnnConfig;
 use fer::nsl::{train_step, AdvRegConfig, Classifier};
-use fer::train::{batch_tensors, images_tensor, Compute};
+use fer::train::{batch_tensors, images_tensor};
+
+use super::ComputeArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -42,10 +44,8 @@ pub struct TrainBench {
     /// Which measurements: train, adv, predict.
     #[arg(long, value_delimiter = ',', default_value = "train,adv,predict")]
     which: Vec<String>,
-    #[arg(long, default_value = "flex")]
-    backend: String,
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    compute: ComputeArgs,
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -70,7 +70,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
 }
 
 fn bench_train(args: &TrainBench) -> anyhow::Result<()> {
-    let compute = Compute::new(&args.backend, &args.device).map_err(anyhow::Error::msg)?;
+    let compute = args.compute.compute()?;
     let device = compute.device().map_err(anyhow::Error::msg)?;
     let network = CnnConfig::preset(&args.preset)
         .ok_or_else(|| anyhow::anyhow!("unknown preset '{}'", args.preset))?;

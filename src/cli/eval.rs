@@ -9,9 +9,9 @@ use fer::data::{folder, Dataset, Emotion};
 use fer::metrics::{accuracy_under_attack, evaluate, predict_probabilities, Attack};
 use fer::run::RunDir;
 use fer::train::checkpoint::Checkpoint;
-use fer::train::Compute;
 
 use super::source::{select_split, DataSpec};
+use super::ComputeArgs;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AttackKind {
@@ -47,10 +47,8 @@ pub struct EvalArgs {
     /// How many wrong predictions to list.
     #[arg(long, default_value_t = 10)]
     show_wrong: usize,
-    #[arg(long, default_value = "flex")]
-    backend: String,
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    compute: ComputeArgs,
     #[arg(long)]
     lenient: bool,
 }
@@ -69,10 +67,7 @@ fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
 }
 
 pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
-    let device = Compute::new(&args.backend, &args.device)
-        .map_err(anyhow::Error::msg)?
-        .device()
-        .map_err(anyhow::Error::msg)?;
+    let device = args.compute.device()?;
     let ckpt = read_checkpoint(&args.checkpoint)?;
     let classes = &ckpt.state.classes;
     let keep = (classes.len() < Emotion::ALL.len()).then_some(classes.as_slice());
@@ -127,17 +122,12 @@ pub struct PredictArgs {
     /// Image files of any size or color (PNG, JPEG).
     #[arg(required = true)]
     images: Vec<PathBuf>,
-    #[arg(long, default_value = "flex")]
-    backend: String,
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    compute: ComputeArgs,
 }
 
 pub fn run_predict(args: PredictArgs) -> anyhow::Result<()> {
-    let device = Compute::new(&args.backend, &args.device)
-        .map_err(anyhow::Error::msg)?
-        .device()
-        .map_err(anyhow::Error::msg)?;
+    let device = args.compute.device()?;
     let ckpt = read_checkpoint(&args.checkpoint)?;
     let mut pixels = Vec::new();
     for path in &args.images {

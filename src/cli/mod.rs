@@ -6,7 +6,8 @@ mod eval;
 mod source;
 mod train;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use fer::train::Compute;
 
 /// Facial-expression recognition on FER2013 with adversarial regularization.
 #[derive(Debug, Parser)]
@@ -39,6 +40,27 @@ enum Command {
     /// Measure how fast fer works on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+}
+
+/// Where models run: `--backend flex|tch --device cpu|cuda:N`.
+#[derive(Debug, Args)]
+pub struct ComputeArgs {
+    /// flex (pure Rust) or tch (LibTorch, with the tch feature).
+    #[arg(long, default_value = "flex")]
+    backend: String,
+    /// cpu, or cuda:N with the tch backend.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+impl ComputeArgs {
+    pub fn compute(&self) -> anyhow::Result<Compute> {
+        Compute::new(&self.backend, &self.device).map_err(anyhow::Error::msg)
+    }
+
+    pub fn device(&self) -> anyhow::Result<burn::prelude::Device> {
+        self.compute()?.device().map_err(anyhow::Error::msg)
+    }
 }
 
 /// Runs the parsed command.

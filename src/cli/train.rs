@@ -7,10 +7,11 @@ use clap::Args;
 use fer::data::Emotion;
 use fer::nsl::{AdvNorm, AdvRegConfig};
 use fer::run::events::Event;
-use fer::train::{self, Compute, ModelChoice, RunOptions, TrainConfig};
+use fer::train::{self, ModelChoice, RunOptions, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::source::{parse_classes, train_validation, DataSpec};
+use super::ComputeArgs;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -82,12 +83,8 @@ pub struct TrainArgs {
     /// Continue the named run from its last checkpoint.
     #[arg(long, requires = "name")]
     resume: bool,
-    /// flex (pure Rust) or tch (LibTorch, with the tch feature).
-    #[arg(long, default_value = "flex")]
-    backend: String,
-    /// cpu, or cuda:N with the tch backend.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    compute: ComputeArgs,
     /// Skip bad rows of the data instead of stopping.
     #[arg(long)]
     lenient: bool,
@@ -160,7 +157,7 @@ fn set<T>(field: &mut T, value: Option<T>) {
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let config = args.config()?;
-    let compute = Compute::new(&args.backend, &args.device).map_err(anyhow::Error::msg)?;
+    let compute = args.compute.compute()?;
     let dataset = args.data.load(args.lenient, args.classes.as_deref())?;
     let (train_set, validation) = train_validation(&dataset, args.val_fraction, config.seed)?;
     eprintln!(

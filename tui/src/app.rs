@@ -78,36 +78,27 @@ pub struct App {
 impl App {
     /// A dashboard over `runs`, showing `selected`; `color` false honours NO_COLOR.
     pub fn new(runs: Vec<RunEntry>, selected: usize, color: bool) -> App {
-        let name = runs.get(selected).map_or(String::new(), |r| r.name.clone());
-        let mut app = App {
-            runs,
-            selected,
-            view: RunView::new(&name),
-            source: None,
-            focus: Panel::Loss,
-            follow: true,
-            zoom: 0,
-            back: 0.0,
-            help: false,
-            problem: None,
-            skipped: (0, 0),
-            color,
-            quit: false,
-        };
+        let mut app = App::with_runs(runs, selected, color);
         app.open_selected();
         app
     }
 
     /// A dashboard without sources, fed by [`App::apply`] (tests, replays).
     pub fn detached(name: &str, color: bool) -> App {
+        let entry = RunEntry {
+            name: name.to_string(),
+            target: Target::Local(name.into()),
+            status: Status::Waiting,
+        };
+        App::with_runs(vec![entry], 0, color)
+    }
+
+    fn with_runs(runs: Vec<RunEntry>, selected: usize, color: bool) -> App {
+        let name = runs.get(selected).map_or(String::new(), |r| r.name.clone());
         App {
-            runs: vec![RunEntry {
-                name: name.to_string(),
-                target: Target::Local(name.into()),
-                status: Status::Waiting,
-            }],
-            selected: 0,
-            view: RunView::new(name),
+            runs,
+            selected,
+            view: RunView::new(&name),
             source: None,
             focus: Panel::Loss,
             follow: true,
