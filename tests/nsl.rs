@@ -265,3 +265,22 @@ fn training_step_losses_are_clean_plus_scaled_adversarial() {
     assert!(adv > clean, "the perturbation increases the loss");
     assert_eq!(stats.predictions.len(), 2);
 }
+
+#[test]
+fn random_starts_fill_the_l2_ball_and_l1_projection_is_refused() {
+    let device = Device::flex();
+    let x0 = Tensor::<4>::zeros([400, 1, 2, 2], &device);
+    let start = perturb::random_start(&x0, AdvNorm::L2, 0.5);
+    let norms: Vec<f32> = perturb::l2_norm(start).into_data().try_to_vec().unwrap();
+    assert!(norms.iter().all(|&n| n <= 0.5 + 1e-6));
+    // Uniform in a 4-d ball: P(r < R/2) = 1/16; a radius-uniform draw would give 1/2.
+    let inner = norms.iter().filter(|&&n| n < 0.25).count();
+    assert!(inner < 70, "{inner} of 400 in the inner half-radius ball");
+    let l1 = AdvRegConfig::default()
+        .adv_grad_norm(AdvNorm::L1)
+        .pgd(2, Some(0.1));
+    assert!(l1
+        .validate()
+        .unwrap_err()
+        .contains("l2 and infinity balls only"));
+}

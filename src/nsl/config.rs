@@ -139,6 +139,11 @@ impl AdvRegConfig {
                 return Err(format!("pgd_epsilon {eps} must be >= 0"));
             }
         }
+        if self.pgd_epsilon.is_some() && self.adv_grad_norm == AdvNorm::L1 {
+            return Err(
+                "pgd_epsilon with the l1 norm: NSL projects onto l2 and infinity balls only".into(),
+            );
+        }
         if self.random_init && self.pgd_epsilon.is_none() {
             return Err("random_init needs pgd_epsilon (the ball to start in)".into());
         }

@@ -46,7 +46,8 @@ pub fn direction(g: Tensor<4>, norm: AdvNorm) -> Tensor<4> {
 }
 
 /// Projects perturbations onto the `epsilon` ball: l2 rescales an example whose norm exceeds
-/// epsilon (norm floored at 1e-6); infinity clamps each value; l1 rescales by the l1 norm.
+/// epsilon (norm floored at 1e-6); infinity clamps each value. NSL has no l1 projection and
+/// [`AdvRegConfig::validate`] rejects it; called anyway, l1 rescales by the l1 norm.
 pub fn project(delta: Tensor<4>, norm: AdvNorm, epsilon: f64) -> Tensor<4> {
     match norm {
         AdvNorm::Infinity => delta.clamp(-epsilon, epsilon),
@@ -90,29 +91,35 @@ pub fn clean_gradient(g: Tensor<4>, config: &AdvRegConfig) -> Tensor<4> {
     }
 }
 
-/// A random starting point in the epsilon ball around `x0` (NSL's `random_init`).
-///
-/// infinity: uniform in [-epsilon, epsilon] per value; l2 and l1: a uniformly random
-/// direction scaled to a uniformly random radius in [0, epsilon].
+/// A random starting point in the epsilon ball around `x0`, drawn as NSL's
+/// `random_in_norm_ball` draws it: uniform per value for infinity; uniform in the ball for
+/// l2 (normal coordinates plus two extra ones, Barthe et al. 2005) and l1 (Laplace
+/// coordinates plus one extra).
 pub fn random_start(x0: &Tensor<4>, norm: AdvNorm, epsilon: f64) -> Tensor<4> {
     let device = x0.device();
     let dims = x0.dims();
+    let per_example = [dims[0], 1, 1, 1];
+    // Exponential(1) draws: -ln(U), U in [1e-7, 1) so the log stays finite in f32.
+    let exponential = |shape: [usize; 4]| {
+        Tensor::<4>::random(shape, Distribution::Uniform(1e-7, 1.0), &device)
+            .log()
+            .neg()
+    };
     let offset = match norm {
         AdvNorm::Infinity => {
             Tensor::random(dims, Distribution::Uniform(-epsilon, epsilon), &device)
         }
-        AdvNorm::L2 | AdvNorm::L1 => {
-            let noise = Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device);
-            let length = match norm {
-                AdvNorm::L2 => l2_norm(noise.clone()),
-                _ => per_example_sum(noise.clone().abs()),
-            };
-            let radius = Tensor::<4>::random(
-                [dims[0], 1, 1, 1],
-                Distribution::Uniform(0.0, epsilon),
-                &device,
-            );
-            noise / length.clamp_min(EPSILON) * radius
+        AdvNorm::L2 => {
+            let samples = Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device);
+            // Two extra squared normals: Chi^2(2) = 2 * Exponential(1).
+            let extra = exponential(per_example) * 2.0;
+            let length = (per_example_sum(samples.clone().powi_scalar(2)) + extra).sqrt();
+            samples / length * epsilon
+        }
+        AdvNorm::L1 => {
+            let samples = exponential(dims) - exponential(dims);
+            let length = per_example_sum(samples.clone().abs()) + exponential(per_example);
+            samples / length * epsilon
         }
     };
     x0.clone() + offset
