@@ -9,6 +9,7 @@
 //! - [`model`] describes the study's CNNs as tables and summarizes them like Keras.
 //! - [`metrics`] scores predictions: confusion matrix, classification report.
 //! - [`run`] is the run directory and its event log, the contract `fer-tui` reads.
+//! - `viz` (feature `viz`) draws the study's pictures as PNG/SVG, inline in evcxr.
 
 mod atomic;
 pub mod data;
@@ -18,3 +19,5 @@ pub mod nsl;
 pub mod run;
 #[cfg(feature = "burn")]
 pub mod train;
+#[cfg(feature = "viz")]
+pub mod viz;

@@ -205,6 +205,13 @@ fn train_resume_evaluate_and_predict() {
         "{predicted}"
     );
 
+    std::fs::remove_file(d.join("runs/cli/curves.png")).unwrap();
+    let plotted = stdout(&fer(&["plot", "runs/cli"], d));
+    assert!(
+        plotted.contains("curves.png") && d.join("runs/cli/curves.png").is_file(),
+        "{plotted}"
+    );
+
     let missing = fer(&["eval", "--checkpoint", "nope.ckpt"], d);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.ckpt"));

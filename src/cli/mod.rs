@@ -3,6 +3,7 @@
 mod bench;
 mod data;
 mod eval;
+mod plot;
 mod source;
 mod train;
 
@@ -37,6 +38,11 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Classify image files with a checkpoint.
     Predict(eval::PredictArgs),
+    /// Draw a run's training curves and latest confusion matrix (PNG and SVG) into its folder.
+    Plot {
+        /// A run directory (runs/NAME).
+        run: std::path::PathBuf,
+    },
     /// Measure how fast fer works on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -80,6 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run_eval(args),
         Command::Predict(args) => eval::run_predict(args),
+        Command::Plot { run } => plot::run(&run),
         Command::Bench(command) => bench::run(command),
     }
 }

@@ -179,6 +179,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     })?;
     progress.finish();
     println!("run directory: {}", outcome.run_dir.path.display());
+    match super::plot::draw_run(&outcome.run_dir.path) {
+        Ok(written) => println!("pictures: {}", written.join(", ")),
+        Err(problem) => eprintln!("could not draw the run's pictures: {problem:#}"),
+    }
     if let Some((epoch, accuracy)) = outcome.best {
         println!("best validation accuracy {:.4} at epoch {epoch}", accuracy);
     }
