@@ -7,9 +7,11 @@
 # .venv-jupyter); see README.md "Notebooks". Fails when any cell fails or panics, or a
 # notebook shows fewer pictures than it should.
 set -euo pipefail
-cd "$(dirname "$0")"
-OUT=$(realpath -m "${1:-../target/notebooks}")
-VENV=$(realpath -m "${JUPYTER_VENV:-../.venv-jupyter}")
+# Paths given by the caller are relative to where it runs; defaults to the repository root.
+HERE=$(dirname "$0")
+OUT=$(realpath -m "${1:-$HERE/../target/notebooks}")
+VENV=$(realpath -m "${JUPYTER_VENV:-$HERE/../.venv-jupyter}")
+cd "$HERE"
 mkdir -p "$OUT/config"
 # A shared compiled-crate cache; a panic kills the kernel so nbconvert notices.
 printf ':cache 4000\n:preserve_vars_on_panic 0\n' > "$OUT/config/init.evcxr"
