@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Executes every notebook headlessly with the evcxr kernel and checks the results.
 #
-#   notebooks/run-all.sh [OUTDIR]     (default: target/notebooks)
+#   notebooks/run-all.sh [OUTDIR]     (default: $TMPDIR/fer-notebooks)
+#
+# OUTDIR gets the executed notebooks and evcxr's build folders; it must be outside the
+# repository, or cargo takes evcxr's crates for strays of this workspace.
 #
 # Needs evcxr_jupyter on PATH and a python with nbconvert (JUPYTER_VENV, default
 # .venv-jupyter); see README.md "Notebooks". Fails when any cell fails or panics, or a
@@ -9,7 +12,10 @@
 set -euo pipefail
 # Paths given by the caller are relative to where it runs; defaults to the repository root.
 HERE=$(dirname "$0")
-OUT=$(realpath -m "${1:-$HERE/../target/notebooks}")
+OUT=$(realpath -m "${1:-${TMPDIR:-/tmp}/fer-notebooks}")
+case "$OUT/" in
+    "$(realpath "$HERE/..")"/*) echo "run-all.sh: $OUT is inside the repository; pick a folder outside it" >&2; exit 2 ;;
+esac
 VENV=$(realpath -m "${JUPYTER_VENV:-$HERE/../.venv-jupyter}")
 cd "$HERE"
 mkdir -p "$OUT/config"
