@@ -11,7 +11,7 @@ use fer::data::synth::{synthesize, SynthConfig};
 use fer::data::{self, BatchConfig, Dataset, LoadOptions};
 use fer::model::CnnConfig;
 use fer::nsl::{train_step, AdvRegConfig, Classifier};
-use fer::train::{batch_tensors, images_tensor};
+use fer::train::{images_tensor, labels_tensor};
 
 use super::ComputeArgs;
 
@@ -124,15 +124,28 @@ fn train_rate(
         .subset(&(0..args.images).collect::<Vec<_>>())
         .batches(&config, 0)?
         .collect();
-    let mut step = |batch: &data::Batch| {
-        let (images, labels) = batch_tensors(batch.clone(), &device);
-        let (grads, _) = train_step(&model, images, labels, adversarial);
-        model = optimizer.step(1e-3, model.clone(), grads);
+    let mut step = |model: fer::model::Cnn, batch: data::Batch| {
+        let labels = labels_tensor(&batch.labels, &device);
+        let (grads, _) = train_step(
+            &model,
+            images_tensor(batch.images, &device),
+            labels,
+            adversarial,
+        );
+        optimizer.step(1e-3, model, grads)
     };
-    step(&batches[0]);
+    let mut batches = batches.into_iter();
+    let warm_up = batches
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no images to time"))?;
+    model = step(model, warm_up);
     let start = Instant::now();
-    batches.iter().for_each(&mut step);
-    Ok(args.images as f64 / start.elapsed().as_secs_f64())
+    let timed = batches.len() * args.batch_size;
+    for batch in batches {
+        model = step(model, batch);
+    }
+    drop(model);
+    Ok(timed as f64 / start.elapsed().as_secs_f64())
 }
 
 fn predict_rate(

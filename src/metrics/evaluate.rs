@@ -8,7 +8,7 @@ use super::ConfusionMatrix;
 use crate::data::{BatchConfig, DataError, Dataset};
 use crate::nsl::{adversarial_examples, cross_entropy, AdvNorm, AdvRegConfig, Classifier};
 use crate::run::events::Metrics;
-use crate::train::{batch_tensors, images_tensor};
+use crate::train::{images_tensor, labels_tensor};
 
 /// The result of [`evaluate`].
 #[derive(Debug, Clone, PartialEq)]
@@ -59,8 +59,9 @@ pub fn evaluate<M: Classifier>(
     let (mut ce_sum, mut adv_sum) = (0.0, 0.0);
     for batch in dataset.batches(&in_order(batch_size), 0)? {
         let n = batch.len() as f64;
-        let batch_labels = batch.labels.clone();
-        let (images, targets) = batch_tensors(batch, device);
+        let targets = labels_tensor(&batch.labels, device);
+        let images = images_tensor(batch.images, device);
+        let batch_labels = batch.labels;
         let logits = model.logits(images.clone());
         let mut losses = vec![cross_entropy(logits.clone(), targets.clone())];
         if let Some(config) = adversarial {
@@ -136,8 +137,9 @@ pub fn accuracy_under_attack<T: Classifier, R: Classifier>(
     let config = attack.config();
     let mut correct = 0usize;
     for batch in dataset.batches(&in_order(batch_size), 0)? {
-        let batch_labels = batch.labels.clone();
-        let (images, targets) = batch_tensors(batch, device);
+        let targets = labels_tensor(&batch.labels, device);
+        let images = images_tensor(batch.images, device);
+        let batch_labels = batch.labels;
         let x_adv = adversarial_examples(reference, &images, &targets, &config, None);
         let hits: i64 = target
             .logits(x_adv)

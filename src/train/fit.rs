@@ -10,7 +10,7 @@ use burn::optim::AdamConfig;
 use super::checkpoint::{self, Checkpoint, CheckpointState};
 use super::config::{LrSchedule, TrainConfig};
 use super::device::Compute;
-use super::tensors::batch_tensors;
+use super::tensors::{images_tensor, labels_tensor};
 use crate::data::{Batch, BatchConfig, DataError, Dataset, Emotion};
 use crate::metrics::{evaluate, ConfusionMatrix};
 use crate::model::Cnn;
@@ -277,50 +277,61 @@ pub fn fit(
         let mut running = Running::new(classes.len());
         let mut last_report = Instant::now();
         let lr = state.lr;
-        let outcome = for_each_prefetched(train, &batching, epoch as u64, |step, batch| {
-            let labels_host = batch.labels.clone();
-            let (images, labels) = batch_tensors(batch, &train_device);
-            let (grads, stats) = train_step(&model, images, labels, config.adversarial.as_ref());
-            if !stats.loss().is_finite() {
-                return Err(TrainError::NonFinite {
-                    epoch,
-                    step,
-                    loss: stats.loss(),
-                });
+        let outcome = fold_prefetched(
+            train,
+            &batching,
+            epoch as u64,
+            model,
+            |model, step, batch| {
+                let labels = labels_tensor(&batch.labels, &train_device);
+                let images = images_tensor(batch.images, &train_device);
+                let (grads, stats) =
+                    train_step(&model, images, labels, config.adversarial.as_ref());
+                if !stats.loss().is_finite() {
+                    return Err(TrainError::NonFinite {
+                        epoch,
+                        step,
+                        loss: stats.loss(),
+                    });
+                }
+                // The model moves through the optimizer: no second owner, so no parameter copies.
+                let model = optimizer.step(lr, model, grads);
+                running.add(&batch.labels, &stats);
+                global_step += 1;
+                if step % config.log_every.max(1) == 0
+                    || last_report.elapsed().as_secs_f64() >= 1.0
+                    || step == steps_per_epoch
+                {
+                    last_report = Instant::now();
+                    emit(Event::Step {
+                        epoch,
+                        step,
+                        global_step,
+                        images: running.images,
+                        metrics: running.metrics(),
+                        per_class_accuracy: running.per_class(),
+                        images_per_second: running.images as f64 / started.elapsed().as_secs_f64(),
+                        lr,
+                    });
+                }
+                Ok(model)
+            },
+        );
+        model = match outcome {
+            Ok(model) => model,
+            Err(error) => {
+                if let TrainError::NonFinite { epoch, step, .. } = &error {
+                    emit(Event::Failure {
+                        epoch: *epoch,
+                        step: *step,
+                        message: error.to_string(),
+                    });
+                }
+                info.set_status(RunStatus::Failed);
+                let _ = info.write(&run_dir.path);
+                return Err(error);
             }
-            model = optimizer.step(lr, model.clone(), grads);
-            running.add(&labels_host, &stats);
-            global_step += 1;
-            if step % config.log_every.max(1) == 0
-                || last_report.elapsed().as_secs_f64() >= 1.0
-                || step == steps_per_epoch
-            {
-                last_report = Instant::now();
-                emit(Event::Step {
-                    epoch,
-                    step,
-                    global_step,
-                    images: running.images,
-                    metrics: running.metrics(),
-                    per_class_accuracy: running.per_class(),
-                    images_per_second: running.images as f64 / started.elapsed().as_secs_f64(),
-                    lr,
-                });
-            }
-            Ok(())
-        });
-        if let Err(error) = outcome {
-            if let TrainError::NonFinite { epoch, step, .. } = &error {
-                emit(Event::Failure {
-                    epoch: *epoch,
-                    step: *step,
-                    message: error.to_string(),
-                });
-            }
-            info.set_status(RunStatus::Failed);
-            let _ = info.write(&run_dir.path);
-            return Err(error);
-        }
+        };
 
         let train_metrics = running.metrics();
         let eval = match validation {
@@ -486,16 +497,18 @@ fn next_lr(
     }
 }
 
-/// Runs `step` on every batch of an epoch while the next batches are prepared on another
-/// thread, so the loop never waits on batching or augmentation. Steps count from 1.
-fn for_each_prefetched<F>(
+/// Threads `state` through `step` for every batch of an epoch while the next batches are
+/// prepared on another thread, so the loop never waits on batching or augmentation. Steps
+/// count from 1.
+fn fold_prefetched<S, F>(
     dataset: &Dataset,
     config: &BatchConfig,
     epoch: u64,
+    state: S,
     mut step: F,
-) -> Result<(), TrainError>
+) -> Result<S, TrainError>
 where
-    F: FnMut(usize, Batch) -> Result<(), TrainError>,
+    F: FnMut(S, usize, Batch) -> Result<S, TrainError>,
 {
     let batches = dataset.batches(config, epoch)?;
     std::thread::scope(|scope| {
@@ -507,10 +520,11 @@ where
                 }
             }
         });
+        let mut state = state;
         for (index, batch) in receiver.into_iter().enumerate() {
-            step(index + 1, batch)?;
+            state = step(state, index + 1, batch)?;
         }
-        Ok(())
+        Ok(state)
     })
 }
 

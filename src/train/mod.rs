@@ -10,4 +10,4 @@ mod tensors;
 pub use config::{LrSchedule, ModelChoice, TrainConfig};
 pub use device::{Backend, Compute};
 pub use fit::{fit, FitOutcome, RunOptions, TrainError};
-pub use tensors::{batch_tensors, images_tensor, labels_tensor};
+pub use tensors::{images_tensor, labels_tensor};

@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 
-use crate::data::{Batch, FACE_PIXELS, SIDE};
+use crate::data::{FACE_PIXELS, SIDE};
 
 /// Faces in [0, 1], back to back, as an `[N, 1, 48, 48]` tensor on `device`.
 pub fn images_tensor(images: Vec<f32>, device: &Device) -> Tensor<4> {
@@ -14,10 +14,4 @@ pub fn images_tensor(images: Vec<f32>, device: &Device) -> Tensor<4> {
 pub fn labels_tensor(labels: &[u8], device: &Device) -> Tensor<1, Int> {
     let values: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
     Tensor::from_data(TensorData::new(values, [labels.len()]), device)
-}
-
-/// A labeled batch's images and labels.
-pub fn batch_tensors(batch: Batch, device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
-    let labels = labels_tensor(&batch.labels, device);
-    (images_tensor(batch.images, device), labels)
 }
