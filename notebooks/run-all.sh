@@ -37,5 +37,7 @@ for entry in 01-data:2:1 02-model:0:3 03-adversarial-training:1:0 04-evaluation:
         --output-dir "$OUT" "$name.ipynb" || status=1
     echo "$name: $(( $(date +%s) - start )) s"
     "$VENV/bin/python" check.py "$OUT/$name.ipynb" "$pictures" "$tables" || status=1
+    # Compiled crates live on in the :cache; the build folder is only disk now.
+    rm -rf "$EVCXR_TMPDIR"
 done
 exit $status
