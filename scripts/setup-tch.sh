@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build fer with the LibTorch backend against a pip-installed torch (no LibTorch download).
 #
-#   scripts/setup-tch.sh            # venv in .venv-torch, release build with --features tch
+#   scripts/setup-tch.sh                       # venv in .venv-torch, release build
+#   scripts/setup-tch.sh test --locked --test tch   # any cargo command, with --features tch
 #   VENV=/opt/torch scripts/setup-tch.sh
 #
 # torch 2.9.0 is the version tch 0.22 expects. PyPI's Linux wheel is the CUDA build
@@ -19,6 +20,9 @@ fi
 # Without LIBTORCH_USE_PYTORCH the build tries to download LibTorch and fails with a DNS error.
 export LIBTORCH_USE_PYTORCH=1
 export PATH="$PWD/$VENV/bin:$PATH"
-cargo build --release --features tch "$@"
+if [ $# -gt 0 ]; then
+    exec cargo "$@" --features tch
+fi
+cargo build --release --features tch
 echo "built target/release/fer with the tch backend: try"
-echo "  target/release/fer bench train --backend tch --device cpu"
+echo "  target/release/fer bench train --backend flex,tch --peers"

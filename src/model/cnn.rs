@@ -1,5 +1,8 @@
 //! The CNN of a [`CnnConfig`] as a Burn module.
 
+use super::activation::elu;
+use super::config::CnnConfig;
+use super::conv::conv2d;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -8,9 +11,6 @@ use burn::nn::{
     PaddingConfig2d,
 };
 use burn::prelude::*;
-use burn::tensor::activation::elu;
-
-use super::config::CnnConfig;
 
 /// Keras' `he_normal`: standard deviation sqrt(2 / fan_in).
 fn he_normal() -> Initializer {
@@ -25,6 +25,21 @@ fn he_normal() -> Initializer {
 struct ConvUnit {
     conv: Conv2d,
     norm: BatchNorm,
+}
+
+impl ConvUnit {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [kh, kw] = self.conv.kernel_size;
+        let convolved = match &self.conv.bias {
+            // `same` padding is symmetric for odd kernels: fer's convolution, whose weight
+            // gradient is cheaper. Even kernels pad one side more and stay with Burn's.
+            Some(bias) if kh % 2 == 1 && kw % 2 == 1 => {
+                conv2d(x, self.conv.weight.val(), bias.val(), [kh / 2, kw / 2])
+            }
+            _ => self.conv.forward(x),
+        };
+        elu(self.norm.forward(convolved))
+    }
 }
 
 /// Convolutions, then 2x2 max-pooling and dropout.
@@ -136,7 +151,7 @@ impl Cnn {
         let mut x = images;
         for stage in &self.stages {
             for unit in &stage.units {
-                x = elu(unit.norm.forward(unit.conv.forward(x)), 1.0);
+                x = unit.forward(x);
             }
             x = stage.dropout.forward(stage.pool.forward(x));
         }
@@ -144,7 +159,7 @@ impl Cnn {
         for unit in &self.dense {
             x = unit
                 .dropout
-                .forward(elu(unit.norm.forward(unit.linear.forward(x)), 1.0));
+                .forward(elu(unit.norm.forward(unit.linear.forward(x))));
         }
         self.output.forward(x)
     }

@@ -2,12 +2,20 @@
 //! ([`ModelSummary`]).
 
 #[cfg(feature = "burn")]
+mod activation;
+#[cfg(feature = "burn")]
 mod cnn;
 mod config;
+#[cfg(feature = "burn")]
+mod conv;
 mod summary;
 
 #[cfg(feature = "burn")]
+pub use activation::elu;
+#[cfg(feature = "burn")]
 pub use cnn::Cnn;
+#[cfg(feature = "burn")]
+pub use conv::{conv2d, ConvBackend};
 
 pub use config::{CnnConfig, ConvBlock, DenseLayer, PRESETS};
 pub use summary::{LayerRow, ModelSummary};

@@ -1,0 +1,221 @@
+//! The reference stacks (`../shared/peers/`): TF + NSL, the study's own, and PyTorch eager,
+//! run as child processes on the same machine so that fer's figures become ratios.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::Context;
+
+use super::memory;
+use super::Rates;
+
+/// Table names of the peers.
+pub const TF_NSL: &str = "TF + NSL";
+pub const TORCH: &str = "PyTorch eager";
+
+/// A reference script and the interpreter of its virtual environment.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// What the table calls it.
+    pub name: &'static str,
+    pub python: PathBuf,
+    pub script: PathBuf,
+    pub args: Vec<String>,
+    /// Reads the script's output into rates.
+    pub parse: fn(&str) -> Rates,
+}
+
+impl Peer {
+    /// The study's stack: `seed_nsl.py`, in-process worker, TF's default threads.
+    pub fn tf_nsl(dir: &Path, python: PathBuf, images: usize, predict_images: usize) -> Peer {
+        Peer {
+            name: TF_NSL,
+            python,
+            script: dir.join("seed_nsl.py"),
+            args: [
+                "--worker",
+                "--threads",
+                "default",
+                "--n",
+                &images.to_string(),
+                "--reps",
+                "1",
+                "--pred-n",
+                &predict_images.to_string(),
+                "--which",
+                "base,adv,predict",
+            ]
+            .map(String::from)
+            .to_vec(),
+            parse: parse_tf_nsl,
+        }
+    }
+
+    /// PyTorch eager with an NSL-style step: `seed_torch.py` (fixed sizes, no arguments).
+    pub fn torch(dir: &Path, python: PathBuf) -> Peer {
+        Peer {
+            name: TORCH,
+            python,
+            script: dir.join("seed_torch.py"),
+            args: Vec::new(),
+            parse: parse_torch,
+        }
+    }
+
+    /// Why this peer cannot run here, if it cannot.
+    pub fn missing(&self) -> Option<String> {
+        if !self.script.is_file() {
+            return Some(format!("no script {}", self.script.display()));
+        }
+        if !self.python.is_file() {
+            return Some(format!("no venv python {}", self.python.display()));
+        }
+        None
+    }
+
+    /// Runs the script to the end; its rates and the child's peak memory.
+    pub fn run(&self) -> anyhow::Result<Rates> {
+        // The script runs in its own folder (it imports its neighbours), so paths given
+        // relative to ours become absolute; not canonical: a venv's python is a symlink
+        // that must keep its name to find the venv.
+        let python = std::path::absolute(&self.python)?;
+        let script = std::path::absolute(&self.script)?;
+        let child = Command::new(&python)
+            .arg(&script)
+            .args(&self.args)
+            .current_dir(script.parent().unwrap_or(Path::new(".")))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {} {}", python.display(), script.display()))?;
+        let (output, peak) = memory::wait_with_peak(child)?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+            anyhow::bail!(
+                "{} exited with {}: {}",
+                self.script.display(),
+                output.status,
+                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            );
+        }
+        let mut rates = (self.parse)(&stdout);
+        rates.peak_rss_mib = peak;
+        if rates.is_empty() {
+            anyhow::bail!(
+                "{} printed no figures this version of fer understands",
+                self.script.display()
+            );
+        }
+        Ok(rates)
+    }
+}
+
+/// A figure as printed, unless it is missing, `nan` or `inf`.
+fn finite(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// `name value` lines of `seed_nsl.py` (comment lines start with `#`).
+pub fn parse_tf_nsl(output: &str) -> Rates {
+    let mut rates = Rates::default();
+    for line in output.lines().filter(|l| !l.starts_with('#')) {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(value)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let Some(value) = finite(value) else {
+            continue;
+        };
+        match name {
+            "tf_base_train_img_per_s" => rates.train = Some(value),
+            "tf_nsl_adv_train_img_per_s" => rates.adv = Some(value),
+            "tf_predict_b256_img_per_s" => rates.predict = Some(value),
+            _ => {}
+        }
+    }
+    rates
+}
+
+/// `torch_<what> <value> img/s wall ...` lines of `seed_torch.py`, two rounds: the better
+/// round counts, so ratios against it are not flattered by a slow first round.
+pub fn parse_torch(output: &str) -> Rates {
+    let mut rates = Rates::default();
+    for line in output.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(value), Some("img/s")) = (words.next(), words.next(), words.next())
+        else {
+            continue;
+        };
+        let Some(value) = finite(value) else {
+            continue;
+        };
+        let slot = match name {
+            "torch_base_train" => &mut rates.train,
+            "torch_adv_train" => &mut rates.adv,
+            "torch_predict_b256" => &mut rates.predict,
+            _ => continue,
+        };
+        *slot = Some(slot.map_or(value, |old: f64| old.max(value)));
+    }
+    rates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tf_nsl_output_is_read_by_name_and_comments_are_skipped() {
+        let output = "\
+# worker threads=default intra=0 inter=0 tf=2.21.0 n=500 reps=1 loadavg=0.1
+#   tf_base_train_img_per_s rep0 97.10 img/s (5.15s wall)
+tf_base_train_img_per_s 97.10
+tf_base_train_img_per_cpu_s 51.00
+tf_predict_b256_img_per_s 455.5
+tf_predict_b256_img_per_cpu_s 240.0
+tf_nsl_adv_train_img_per_s 48.70
+tf_nsl_adv_train_img_per_cpu_s 25.0
+";
+        let rates = parse_tf_nsl(output);
+        assert_eq!(rates.train, Some(97.10));
+        assert_eq!(rates.adv, Some(48.70));
+        assert_eq!(rates.predict, Some(455.5));
+    }
+
+    #[test]
+    fn torch_output_keeps_the_better_round() {
+        let output = "\
+params 2395591
+threads 2
+torch_base_train 99.0 img/s wall  60.1 img/cpu-s
+torch_adv_train 44.6 img/s wall  25.0 img/cpu-s
+torch_predict_b256 207.0 img/s wall  110.0 img/cpu-s
+torch_base_train 106.0 img/s wall  61.0 img/cpu-s
+torch_adv_train 40.0 img/s wall  24.0 img/cpu-s
+torch_predict_b256 nan img/s wall
+";
+        let rates = parse_torch(output);
+        assert_eq!(rates.train, Some(106.0));
+        assert_eq!(rates.adv, Some(44.6));
+        assert_eq!(rates.predict, Some(207.0));
+    }
+
+    #[test]
+    fn unrelated_output_gives_no_rates() {
+        assert!(parse_torch("Traceback (most recent call last):\n").is_empty());
+        assert!(parse_tf_nsl("total_params 2395591 expected 2395591 match=True\n").is_empty());
+    }
+
+    #[test]
+    fn a_missing_venv_is_named() {
+        let dir = std::env::temp_dir();
+        let peer = Peer::torch(&dir, dir.join("no-such-venv/bin/python"));
+        let why = peer.missing().expect("nothing there");
+        assert!(
+            why.contains("seed_torch.py") || why.contains("no-such-venv"),
+            "{why}"
+        );
+    }
+}

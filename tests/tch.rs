@@ -1,0 +1,163 @@
+//! The LibTorch backend (feature `tch`, built by scripts/setup-tch.sh): the same numbers as
+//! the pure-Rust backend, real training, and checkpoints that move between the two.
+
+use burn::module::{ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use fer::data::synth::{synthesize, SynthConfig};
+use fer::data::Dataset;
+use fer::model::CnnConfig;
+use fer::nsl::{train_step, AdvRegConfig, Classifier};
+use fer::train::checkpoint::Checkpoint;
+use fer::train::{
+    fit, images_tensor, labels_tensor, Compute, ModelChoice, RunOptions, TrainConfig,
+};
+
+fn faces(n: usize, seed: u64) -> Dataset {
+    synthesize(&SynthConfig {
+        n,
+        seed,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn libtorch() -> Compute {
+    Compute::new("tch", "cpu").expect("this build has the tch backend")
+}
+
+fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+}
+
+fn assert_close(a: &[f32], b: &[f32], tolerance: f32, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= tolerance * y.abs().max(1.0),
+            "{what}[{i}]: {x} vs {y}"
+        );
+    }
+}
+
+#[test]
+fn an_adversarial_step_gives_the_same_losses_and_gradients_on_both_backends() {
+    let flex = Device::flex().autodiff();
+    let torch = libtorch().device().unwrap().autodiff();
+    let network = CnnConfig::preset("tiny").unwrap(); // no dropout: nothing random
+    let model = network.init(&flex);
+    let on_torch = model.clone().to_device(&torch);
+    let batch = faces(16, 3)
+        .batches(&Default::default(), 0)
+        .unwrap()
+        .next()
+        .unwrap();
+    let config = AdvRegConfig::default().multiplier(0.3).adv_step_size(0.12);
+    let step = |model: &fer::model::Cnn, device: &Device| {
+        train_step(
+            model,
+            images_tensor(batch.images.clone(), device),
+            labels_tensor(&batch.labels, device),
+            Some(&config),
+        )
+    };
+    let (flex_grads, flex_stats) = step(&model, &flex);
+    let (torch_grads, torch_stats) = step(&on_torch, &torch);
+    assert!((flex_stats.cross_entropy - torch_stats.cross_entropy).abs() < 1e-4);
+    assert!(
+        (flex_stats.scaled_adversarial_loss - torch_stats.scaled_adversarial_loss).abs() < 1e-4
+    );
+    assert!(flex_stats.scaled_adversarial_loss > 0.0);
+
+    // The gradient of every parameter, compared one by one.
+    let pairs = gradient_pairs(&model, &flex_grads, &torch_grads);
+    assert!(pairs.len() >= 8, "{} parameter gradients", pairs.len());
+    for (name, a, b) in pairs {
+        assert_close(&a, &b, 2e-3, &name);
+    }
+}
+
+/// Each parameter's gradient from both sets, with a readable name.
+fn gradient_pairs(
+    model: &fer::model::Cnn,
+    a: &GradientsParams,
+    b: &GradientsParams,
+) -> Vec<(String, Vec<f32>, Vec<f32>)> {
+    struct Pairs<'a> {
+        a: &'a GradientsParams,
+        b: &'a GradientsParams,
+        found: Vec<(String, Vec<f32>, Vec<f32>)>,
+    }
+    impl ModuleVisitor for Pairs<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let name = format!("gradient of parameter {} (rank {D})", self.found.len());
+            if let (Some(a), Some(b)) = (self.a.get::<D>(param.id), self.b.get::<D>(param.id)) {
+                self.found.push((name, floats(a), floats(b)));
+            }
+        }
+    }
+    let mut pairs = Pairs {
+        a,
+        b,
+        found: Vec::new(),
+    };
+    model.visit(&mut pairs);
+    pairs.found
+}
+
+#[test]
+fn training_on_libtorch_learns_and_its_checkpoint_predicts_the_same_on_flex() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = TrainConfig {
+        model: ModelChoice::Preset {
+            preset: "tiny".into(),
+        },
+        epochs: 3,
+        batch_size: 32,
+        learning_rate: 3e-3,
+        seed: 5,
+        adversarial: Some(AdvRegConfig::default().multiplier(0.2).adv_step_size(0.05)),
+        ..Default::default()
+    };
+    let options = RunOptions {
+        root: dir.path().to_path_buf(),
+        name: Some("torch".into()),
+        compute: libtorch(),
+        ..Default::default()
+    };
+    let (train, validation) = (faces(900, 1), faces(300, 2));
+    let outcome = fit(&config, &train, Some(&validation), &options, &mut |_| {}).unwrap();
+    let accuracy = outcome
+        .history
+        .last()
+        .unwrap()
+        .validation
+        .unwrap()
+        .categorical_accuracy;
+    // The majority class (happiness) is 25% of the faces.
+    assert!(accuracy > 0.4, "validation accuracy {accuracy}");
+
+    let checkpoint = Checkpoint::read(&outcome.run_dir.last_checkpoint()).unwrap();
+    let on_flex = checkpoint.model(&Device::flex()).unwrap();
+    let probe = validation.subset(&(0..64).collect::<Vec<_>>());
+    let batch = probe
+        .batches(&Default::default(), 0)
+        .unwrap()
+        .next()
+        .unwrap();
+    let torch_device = libtorch().device().unwrap();
+    let torch_logits = floats(
+        outcome
+            .model
+            .logits(images_tensor(batch.images.clone(), &torch_device)),
+    );
+    let flex_logits = floats(on_flex.logits(images_tensor(batch.images, &Device::flex())));
+    assert_close(&flex_logits, &torch_logits, 1e-3, "logits");
+}
+
+#[test]
+fn a_missing_cuda_device_is_a_clear_error() {
+    // These machines have no GPU; on a GPU box a device index past the last one fails the same way.
+    let error = Compute::new("tch", "cuda:99").unwrap_err();
+    assert!(error.contains("cuda:99"), "{error}");
+}
