@@ -21,7 +21,7 @@ fi
 export LIBTORCH_USE_PYTORCH=1
 export PATH="$PWD/$VENV/bin:$PATH"
 if [ $# -gt 0 ]; then
-    exec cargo "$@" --features tch
+    exec cargo "$1" --features tch "${@:2}"
 fi
 cargo build --release --features tch
 echo "built target/release/fer with the tch backend: try"
