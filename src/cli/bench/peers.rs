@@ -26,7 +26,8 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// The study's stack: `seed_nsl.py`, in-process worker, TF's default threads.
+    /// The study's stack: `seed_nsl.py`, in-process worker, TF's default threads, the median
+    /// of three timed passes (one pass swung by a third between runs here).
     pub fn tf_nsl(dir: &Path, python: PathBuf, images: usize, predict_images: usize) -> Peer {
         Peer {
             name: TF_NSL,
@@ -39,7 +40,7 @@ impl Peer {
                 "--n",
                 &images.to_string(),
                 "--reps",
-                "1",
+                "3",
                 "--pred-n",
                 &predict_images.to_string(),
                 "--which",
