@@ -22,6 +22,9 @@ mkdir -p "$OUT/config"
 # A shared compiled-crate cache; a panic kills the kernel so nbconvert notices.
 printf ':cache 4000\n:preserve_vars_on_panic 0\n' > "$OUT/config/init.evcxr"
 export EVCXR_CONFIG_DIR="$OUT/config"
+# evcxr loads each cell from an incrementally built library: with CARGO_INCREMENTAL=0 every
+# cell after the first fails with "dlsym failed".
+unset CARGO_INCREMENTAL
 export JUPYTER_PATH="$VENV/share/jupyter"
 evcxr_jupyter --install >/dev/null
 
