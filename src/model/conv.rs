@@ -16,13 +16,13 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::NodeId;
-use burn::backend::ops::ModuleOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex, TensorMetadata};
 use burn::prelude::*;
 use burn::tensor::ops::ConvOptions;
 
-/// The backends that run [`conv2d`]: Burn's forward pass, and a weight gradient of their own.
+/// The backends that run [`conv2d`]. Both steps default to Burn's own; flex replaces the
+/// weight gradient, and the autodiff backend records the step with its backward.
 #[backend_extension(Flex, LibTorch: cfg(feature = "tch"), Autodiff)]
 pub trait ConvBackend: Backend {
     /// Convolution of `x` `[N, C, H, W]` with `weight` `[O, C, KH, KW]` plus `bias` `[O]`,
@@ -32,15 +32,22 @@ pub trait ConvBackend: Backend {
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         padding: [usize; 2],
-    ) -> FloatTensor<Self>;
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, Some(bias), options(padding))
+    }
 
     /// Gradient of the loss with respect to `weight`, given the output's gradient.
+    ///
+    /// On LibTorch, Burn's swapped-axes convolution already runs on oneDNN and beat im2col
+    /// with LibTorch's matrix product (54 vs 62 images/s training, issue 6).
     fn conv2d_stride1_weight_gradient(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         output_gradient: FloatTensor<Self>,
         padding: [usize; 2],
-    ) -> FloatTensor<Self>;
+    ) -> FloatTensor<Self> {
+        Self::conv2d_weight_backward(x, weight, output_gradient, options(padding))
+    }
 }
 
 fn options(padding: [usize; 2]) -> ConvOptions<2> {
@@ -69,15 +76,6 @@ pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: [usize;
 }
 
 impl ConvBackend for Flex {
-    fn conv2d_stride1(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
-        padding: [usize; 2],
-    ) -> FloatTensor<Self> {
-        Flex::conv2d(x, weight, Some(bias), options(padding))
-    }
-
     fn conv2d_stride1_weight_gradient(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -89,27 +87,7 @@ impl ConvBackend for Flex {
 }
 
 #[cfg(feature = "tch")]
-impl ConvBackend for burn::backend::LibTorch {
-    fn conv2d_stride1(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
-        padding: [usize; 2],
-    ) -> FloatTensor<Self> {
-        Self::conv2d(x, weight, Some(bias), options(padding))
-    }
-
-    fn conv2d_stride1_weight_gradient(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        output_gradient: FloatTensor<Self>,
-        padding: [usize; 2],
-    ) -> FloatTensor<Self> {
-        // Burn's swapped-axes convolution already runs on oneDNN here, and beat im2col with
-        // LibTorch's matrix product (54 vs 62 images/s training, issue 6).
-        Self::conv2d_weight_backward(x, weight, output_gradient, options(padding))
-    }
-}
+impl ConvBackend for burn::backend::LibTorch {}
 
 /// Backward step of [`conv2d`]: input gradient from Burn, weight gradient from the backend,
 /// bias gradient as the sum over images and positions.
@@ -180,15 +158,6 @@ impl<B: ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
                 padding,
             )),
         }
-    }
-
-    fn conv2d_stride1_weight_gradient(
-        _x: FloatTensor<Self>,
-        _weight: FloatTensor<Self>,
-        _output_gradient: FloatTensor<Self>,
-        _padding: [usize; 2],
-    ) -> FloatTensor<Self> {
-        unreachable!("the weight gradient runs on the inner backend, inside Conv2dBackward")
     }
 }
 
