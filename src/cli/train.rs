@@ -245,6 +245,7 @@ impl Progress {
                 train,
                 validation,
                 seconds,
+                data_wait_seconds,
                 ..
             } => {
                 if let Some(bar) = self.bar.take() {
@@ -257,8 +258,9 @@ impl Progress {
                     )
                 });
                 eprintln!(
-                    "epoch {epoch}/{}: loss {:.4} ce {:.4} acc {:.4} adv {:.4}{val} ({seconds:.1} s)",
-                    self.epochs, train.loss, train.categorical_crossentropy, train.categorical_accuracy, train.scaled_adversarial_loss
+                    "epoch {epoch}/{}: loss {:.4} ce {:.4} acc {:.4} adv {:.4}{val} ({seconds:.1} s, {:.0} ms waiting for data)",
+                    self.epochs, train.loss, train.categorical_crossentropy, train.categorical_accuracy, train.scaled_adversarial_loss,
+                    data_wait_seconds * 1e3
                 );
             }
             Event::Failure { message, .. } => eprintln!("failed: {message}"),

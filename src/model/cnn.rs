@@ -1,8 +1,8 @@
 //! The CNN of a [`CnnConfig`] as a Burn module.
 
-use super::activation::elu;
 use super::config::CnnConfig;
 use super::conv::conv2d;
+use super::norm_elu::batch_norm_elu;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -38,7 +38,7 @@ impl ConvUnit {
             }
             _ => self.conv.forward(x),
         };
-        elu(self.norm.forward(convolved))
+        batch_norm_elu(&self.norm, convolved)
     }
 }
 
@@ -159,7 +159,7 @@ impl Cnn {
         for unit in &self.dense {
             x = unit
                 .dropout
-                .forward(elu(unit.norm.forward(unit.linear.forward(x))));
+                .forward(batch_norm_elu(&unit.norm, unit.linear.forward(x)));
         }
         self.output.forward(x)
     }

@@ -8,6 +8,8 @@ mod cnn;
 mod config;
 #[cfg(feature = "burn")]
 mod conv;
+#[cfg(feature = "burn")]
+mod norm_elu;
 mod summary;
 
 #[cfg(feature = "burn")]
@@ -16,6 +18,8 @@ pub use activation::elu;
 pub use cnn::Cnn;
 #[cfg(feature = "burn")]
 pub use conv::{conv2d, ConvBackend};
+#[cfg(feature = "burn")]
+pub use norm_elu::{batch_norm_elu, NormEluBackend};
 
 pub use config::{CnnConfig, ConvBlock, DenseLayer, PRESETS};
 pub use summary::{LayerRow, ModelSummary};

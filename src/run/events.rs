@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `run_start` | once per start or resume | `name`, `model`, `classes`, `epochs`, `steps_per_epoch`, `batch_size`, `backend`, `device`, `adversarial`, `resumed_from_epoch` |
 //! | `step` | every N steps and at least once a second | `epoch`, `step`, `global_step`, `images`, `metrics`, `per_class_accuracy`, `images_per_second`, `lr` |
-//! | `epoch_end` | after each epoch's validation | `epoch`, `train`, `validation`, `per_class_accuracy`, `confusion`, `lr`, `seconds` |
+//! | `epoch_end` | after each epoch's validation | `epoch`, `train`, `validation`, `per_class_accuracy`, `confusion`, `lr`, `seconds`, `data_wait_seconds` |
 //! | `checkpoint` | after each checkpoint is written | `epoch`, `path`, `best` |
 //! | `run_end` | the run finished or stopped early | `status`, `epochs_done`, `best_epoch`, `best_validation_accuracy` |
 //! | `failure` | the run failed (for example a NaN loss) | `epoch`, `step`, `message` |
@@ -81,6 +81,10 @@ pub enum Event {
         confusion: Option<Vec<Vec<u64>>>,
         lr: f64,
         seconds: f64,
+        /// Time the training steps spent waiting for their next batch (0 when batching and
+        /// augmentation keep ahead of the steps). Absent, and read as 0, in older logs.
+        #[serde(default)]
+        data_wait_seconds: f64,
     },
     Checkpoint {
         epoch: usize,
@@ -365,6 +369,17 @@ mod tests {
             "{line}"
         );
         assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), record);
+    }
+
+    #[test]
+    fn epoch_ends_written_before_data_wait_was_logged_read_as_no_wait() {
+        let line = r#"{"v":1,"time":2,"kind":"epoch_end","epoch":3,"train":{"loss":1,"categorical_crossentropy":1,"categorical_accuracy":0.5,"scaled_adversarial_loss":0},"validation":null,"per_class_accuracy":[],"confusion":null,"lr":0.001,"seconds":9.5}"#;
+        let record: Record = serde_json::from_str(line).unwrap();
+        assert!(matches!(
+            record.event,
+            Event::EpochEnd { epoch: 3, seconds, data_wait_seconds, .. }
+                if seconds == 9.5 && data_wait_seconds == 0.0
+        ));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use burn::module::Module;
 use burn::optim::AdamConfig;
@@ -277,11 +277,13 @@ pub fn fit(
         let mut running = Running::new(classes.len());
         let mut last_report = Instant::now();
         let lr = state.lr;
+        let mut data_wait = Duration::ZERO;
         let outcome = fold_prefetched(
             train,
             &batching,
             epoch as u64,
             model,
+            &mut data_wait,
             |model, step, batch| {
                 let labels = labels_tensor(&batch.labels, &train_device);
                 let images = images_tensor(batch.images, &train_device);
@@ -398,6 +400,7 @@ pub fn fit(
             confusion: confusion.map(|c: ConfusionMatrix| c.counts),
             lr,
             seconds: record.seconds,
+            data_wait_seconds: data_wait.as_secs_f64(),
         });
         let patience_over = config.early_stopping_patience.is_some_and(|patience| {
             state
@@ -498,13 +501,14 @@ fn next_lr(
 }
 
 /// Threads `state` through `step` for every batch of an epoch while the next batches are
-/// prepared on another thread, so the loop never waits on batching or augmentation. Steps
-/// count from 1.
+/// prepared on another thread, so the loop need not wait on batching or augmentation; adds
+/// the time it did wait to `waited`. Steps count from 1.
 fn fold_prefetched<S, F>(
     dataset: &Dataset,
     config: &BatchConfig,
     epoch: u64,
     state: S,
+    waited: &mut Duration,
     mut step: F,
 ) -> Result<S, TrainError>
 where
@@ -521,8 +525,11 @@ where
             }
         });
         let mut state = state;
-        for (index, batch) in receiver.into_iter().enumerate() {
-            state = step(state, index + 1, batch)?;
+        for index in 1.. {
+            let asked = Instant::now();
+            let Ok(batch) = receiver.recv() else { break };
+            *waited += asked.elapsed();
+            state = step(state, index, batch)?;
         }
         Ok(state)
     })

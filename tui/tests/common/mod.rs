@@ -99,6 +99,7 @@ pub fn epochs(first: usize, last: usize, t0: f64) -> Vec<Record> {
                 confusion: Some(confusion),
                 lr: 1e-3,
                 seconds: 10.0,
+                data_wait_seconds: 0.004,
             },
         ));
     }
