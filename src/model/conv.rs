@@ -297,19 +297,8 @@ mod flex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::{Distribution, TensorData};
-
-    fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_to_vec::<f32>().unwrap()
-    }
-
-    fn assert_close(ours: &[f32], burns: &[f32], what: &str) {
-        assert_eq!(ours.len(), burns.len(), "{what}: lengths");
-        let scale = burns.iter().fold(1f32, |m, v| m.max(v.abs()));
-        for (i, (a, b)) in ours.iter().zip(burns).enumerate() {
-            assert!((a - b).abs() <= 1e-4 * scale, "{what}[{i}]: {a} vs {b}");
-        }
-    }
+    use crate::model::testing::{assert_close, floats, weighting};
+    use burn::tensor::Distribution;
 
     /// Output, input gradient, weight gradient and bias gradient of `sum(conv(x) * r)`, with
     /// fer's convolution and with Burn's.
@@ -334,13 +323,7 @@ mod tests {
                     options(padding),
                 )
             };
-            // A fixed weighting of the outputs (not random: tests share the device's RNG).
-            let dims = y.dims();
-            let weights: Vec<f32> = (0..dims.iter().product::<usize>())
-                .map(|i| (i as f32 * 0.7).sin())
-                .collect();
-            let r = Tensor::<4>::from_data(TensorData::new(weights, dims), &device);
-            let grads = (y.clone() * r).sum().backward();
+            let grads = (y.clone() * weighting(y.dims(), &device)).sum().backward();
             [
                 floats(y.inner()),
                 floats(x.grad(&grads).unwrap()),
@@ -359,7 +342,7 @@ mod tests {
         .iter()
         .zip(ours.iter().zip(&burns))
         {
-            assert_close(a, b, what);
+            assert_close(a, b, 1e-4, what);
         }
     }
 

@@ -11,6 +11,8 @@ mod conv;
 #[cfg(feature = "burn")]
 mod norm_elu;
 mod summary;
+#[cfg(all(test, feature = "burn"))]
+mod testing;
 
 #[cfg(feature = "burn")]
 pub use activation::elu;

@@ -650,28 +650,13 @@ mod libtorch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::testing::{floats, weighting};
     use burn::module::Module;
     use burn::nn::BatchNormConfig;
     use burn::tensor::{Distribution, TensorData};
 
-    fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_to_vec::<f32>().unwrap()
-    }
-
     fn assert_close(ours: &[f32], burns: &[f32], what: &str) {
-        assert_eq!(ours.len(), burns.len(), "{what}: lengths");
-        let scale = burns.iter().fold(1f32, |m, v| m.max(v.abs()));
-        for (i, (a, b)) in ours.iter().zip(burns).enumerate() {
-            assert!((a - b).abs() <= 2e-5 * scale, "{what}[{i}]: {a} vs {b}");
-        }
-    }
-
-    /// A fixed weighting of `dims` values (not random: tests share the device's RNG).
-    fn weighting<const D: usize>(dims: [usize; D], device: &Device) -> Tensor<D> {
-        let values: Vec<f32> = (0..dims.iter().product::<usize>())
-            .map(|i| (i as f32 * 0.7).sin())
-            .collect();
-        Tensor::from_data(TensorData::new(values, dims), device)
+        crate::model::testing::assert_close(ours, burns, 2e-5, what);
     }
 
     /// A layer with non-trivial gamma, beta and running statistics.
