@@ -171,3 +171,73 @@ fn a_missing_cuda_device_is_a_clear_error() {
     let error = Compute::new("tch", "cuda:99").unwrap_err();
     assert!(error.contains("cuda:99"), "{error}");
 }
+
+#[test]
+fn convolution_gradients_match_flex_on_both_weight_gradient_paths() {
+    use burn::tensor::Distribution;
+    // LibTorch takes the weight gradient from Burn's swapped convolution for one or two input
+    // channels and from its own kernel (fer's C++ shim) otherwise. Uneven kernels and
+    // paddings check that height and width keep their order through the shim.
+    let cases = [
+        ([2, 1, 9, 8], [3, 1, 3, 5], [1, 2]),
+        ([3, 4, 9, 8], [5, 4, 3, 5], [1, 2]),
+        ([2, 6, 7, 7], [4, 6, 5, 5], [0, 0]),
+    ];
+    for (x_dims, w_dims, padding) in cases {
+        let flex = Device::flex();
+        let x = Tensor::<4>::random(x_dims, Distribution::Normal(0.0, 1.0), &flex).into_data();
+        let w = Tensor::<4>::random(w_dims, Distribution::Normal(0.0, 1.0), &flex).into_data();
+        let b = Tensor::<1>::random([w_dims[0]], Distribution::Normal(0.0, 1.0), &flex);
+        let b = b.into_data();
+        let run = |device: Device| {
+            let device = device.autodiff();
+            let x = Tensor::<4>::from_data(x.clone(), &device).require_grad();
+            let w = Tensor::<4>::from_data(w.clone(), &device).require_grad();
+            let b = Tensor::<1>::from_data(b.clone(), &device).require_grad();
+            let y = fer::model::conv2d(x.clone(), w.clone(), b.clone(), padding);
+            // A position-dependent weighting, so that every gradient entry differs.
+            let values = (0..y.shape().num_elements()).map(|i| (i as f32 * 0.7).sin());
+            let weighting = Tensor::<4>::from_data(
+                TensorData::new(values.collect::<Vec<_>>(), y.dims()),
+                &device,
+            );
+            let grads = (y.clone() * weighting).sum().backward();
+            [
+                floats(y),
+                floats(x.grad(&grads).unwrap()),
+                floats(w.grad(&grads).unwrap()),
+                floats(b.grad(&grads).unwrap()),
+            ]
+        };
+        let on_flex = run(Device::flex());
+        let on_torch = run(libtorch().device().unwrap());
+        for (what, (a, b)) in [
+            "output",
+            "input gradient",
+            "weight gradient",
+            "bias gradient",
+        ]
+        .iter()
+        .zip(on_flex.iter().zip(&on_torch))
+        {
+            assert_close(a, b, 1e-4, &format!("{what} of {x_dims:?} * {w_dims:?}"));
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "LibTorch convolution weight gradient: ")]
+#[allow(deprecated)] // burn-tch: fer's chosen path to LibTorch (src/train/device.rs)
+fn a_libtorch_error_in_the_weight_gradient_is_a_panic_with_its_message() {
+    use burn::backend::libtorch::TchTensor;
+    use burn::backend::LibTorch;
+    use fer::model::ConvBackend;
+    let tensor = |dims: &[i64]| TchTensor::new(tch::Tensor::zeros(dims, tch::kind::FLOAT_CPU));
+    // The output gradient has 5 channels where the weight has 4 outputs.
+    LibTorch::conv2d_stride1_weight_gradient(
+        tensor(&[2, 3, 6, 6]),
+        tensor(&[4, 3, 3, 3]),
+        tensor(&[2, 5, 6, 6]),
+        [1, 1],
+    );
+}
