@@ -85,6 +85,15 @@ impl ConvBackend for Flex {
 
 #[cfg(feature = "tch")]
 impl ConvBackend for burn::backend::LibTorch {
+    fn conv2d_stride1(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        padding: [usize; 2],
+    ) -> FloatTensor<Self> {
+        libtorch::conv2d_channels_last(x, weight, bias, padding)
+    }
+
     fn conv2d_stride1_weight_gradient(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -194,6 +203,31 @@ mod libtorch {
             error: *mut c_char,
             error_len: usize,
         ) -> c_int;
+    }
+
+    /// The convolution with its weight in channels-last order, which makes oneDNN compute
+    /// and return channels-last activations. BatchNorm, ELU and max-pooling keep that order,
+    /// so the layers skip oneDNN's reorders from NCHW and pool with the vectorized
+    /// channels-last kernel: prediction 16% faster, training unchanged (issue 6).
+    pub fn conv2d_channels_last(
+        x: TchTensor,
+        weight: TchTensor,
+        bias: TchTensor,
+        padding: [usize; 2],
+    ) -> TchTensor {
+        let weight = weight
+            .tensor
+            .permute([0, 2, 3, 1])
+            .contiguous()
+            .permute([0, 3, 1, 2]);
+        TchTensor::new(x.tensor.conv2d(
+            &weight,
+            Some(&bias.tensor),
+            [1, 1],
+            [padding[0] as i64, padding[1] as i64],
+            [1, 1],
+            1,
+        ))
     }
 
     pub fn weight_gradient(
