@@ -172,9 +172,40 @@ fn a_missing_cuda_device_is_a_clear_error() {
     assert!(error.contains("cuda:99"), "{error}");
 }
 
+/// `sum(y * r)` with a position-dependent `r`, so that every gradient entry differs.
+fn weighted_sum<const D: usize>(y: Tensor<D>) -> Tensor<1> {
+    let values = (0..y.shape().num_elements()).map(|i| (i as f32 * 0.7).sin());
+    let weighting = Tensor::<D>::from_data(
+        TensorData::new(values.collect::<Vec<_>>(), y.dims()),
+        &y.device(),
+    );
+    (y * weighting).sum()
+}
+
+/// Runs `run` on flex and on LibTorch and compares what it returns, entry by entry.
+fn assert_same_on_both<const N: usize>(
+    names: [&str; N],
+    tolerance: f32,
+    case: &str,
+    run: impl Fn(Device) -> [Vec<f32>; N],
+) {
+    let on_flex = run(Device::flex().autodiff());
+    let on_torch = run(libtorch().device().unwrap().autodiff());
+    for (what, (a, b)) in names.iter().zip(on_flex.iter().zip(&on_torch)) {
+        assert_close(a, b, tolerance, &format!("{what} of {case}"));
+    }
+}
+
+/// Uniform values in `low..high`.
+fn random_data(dims: &[usize], low: f64, high: f64) -> TensorData {
+    use burn::tensor::Distribution;
+    let count = dims.iter().product::<usize>();
+    let values = Tensor::<1>::random([count], Distribution::Uniform(low, high), &Device::flex());
+    TensorData::new(floats(values), dims.to_vec())
+}
+
 #[test]
 fn convolution_gradients_match_flex_on_both_weight_gradient_paths() {
-    use burn::tensor::Distribution;
     // LibTorch takes the weight gradient from Burn's swapped convolution for one or two input
     // channels and from its own kernel (fer's C++ shim) otherwise. Uneven kernels and
     // paddings check that height and width keep their order through the shim.
@@ -184,45 +215,68 @@ fn convolution_gradients_match_flex_on_both_weight_gradient_paths() {
         ([2, 6, 7, 7], [4, 6, 5, 5], [0, 0]),
     ];
     for (x_dims, w_dims, padding) in cases {
-        let flex = Device::flex();
-        let x = Tensor::<4>::random(x_dims, Distribution::Normal(0.0, 1.0), &flex).into_data();
-        let w = Tensor::<4>::random(w_dims, Distribution::Normal(0.0, 1.0), &flex).into_data();
-        let b = Tensor::<1>::random([w_dims[0]], Distribution::Normal(0.0, 1.0), &flex);
-        let b = b.into_data();
-        let run = |device: Device| {
-            let device = device.autodiff();
+        let x = random_data(&x_dims, -2.0, 2.0);
+        let w = random_data(&w_dims, -1.0, 1.0);
+        let b = random_data(&[w_dims[0]], -1.0, 1.0);
+        let names = [
+            "output",
+            "input gradient",
+            "weight gradient",
+            "bias gradient",
+        ];
+        let case = format!("{x_dims:?} * {w_dims:?}");
+        assert_same_on_both(names, 1e-4, &case, |device| {
             let x = Tensor::<4>::from_data(x.clone(), &device).require_grad();
             let w = Tensor::<4>::from_data(w.clone(), &device).require_grad();
             let b = Tensor::<1>::from_data(b.clone(), &device).require_grad();
             let y = fer::model::conv2d(x.clone(), w.clone(), b.clone(), padding);
-            // A position-dependent weighting, so that every gradient entry differs.
-            let values = (0..y.shape().num_elements()).map(|i| (i as f32 * 0.7).sin());
-            let weighting = Tensor::<4>::from_data(
-                TensorData::new(values.collect::<Vec<_>>(), y.dims()),
-                &device,
-            );
-            let grads = (y.clone() * weighting).sum().backward();
+            let grads = weighted_sum(y.clone()).backward();
             [
                 floats(y),
                 floats(x.grad(&grads).unwrap()),
                 floats(w.grad(&grads).unwrap()),
                 floats(b.grad(&grads).unwrap()),
             ]
-        };
-        let on_flex = run(Device::flex());
-        let on_torch = run(libtorch().device().unwrap());
-        for (what, (a, b)) in [
+        });
+    }
+}
+
+#[test]
+fn batch_norm_elu_gradients_match_flex_on_planes_and_features() {
+    use burn::module::Param;
+    use burn::nn::BatchNormConfig;
+    // LibTorch's BatchNorm gradient comes from its own kernel through fer's C++ shim, for
+    // image planes and for dense features.
+    fn case<const D: usize>(dims: [usize; D]) {
+        let channels = dims[1];
+        let x = random_data(&dims, -3.0, 3.0);
+        let gamma = random_data(&[channels], 0.5, 1.5);
+        let beta = random_data(&[channels], -0.5, 0.5);
+        let names = [
             "output",
             "input gradient",
-            "weight gradient",
-            "bias gradient",
-        ]
-        .iter()
-        .zip(on_flex.iter().zip(&on_torch))
-        {
-            assert_close(a, b, 1e-4, &format!("{what} of {x_dims:?} * {w_dims:?}"));
-        }
+            "gamma gradient",
+            "beta gradient",
+        ];
+        assert_same_on_both(names, 1e-4, &format!("{dims:?}"), |device| {
+            let mut norm = BatchNormConfig::new(channels)
+                .with_epsilon(1e-3)
+                .init(&device);
+            norm.gamma = Param::from_tensor(Tensor::from_data(gamma.clone(), &device));
+            norm.beta = Param::from_tensor(Tensor::from_data(beta.clone(), &device));
+            let x = Tensor::<D>::from_data(x.clone(), &device).require_grad();
+            let y = fer::model::batch_norm_elu(&norm, x.clone());
+            let grads = weighted_sum(y.clone()).backward();
+            [
+                floats(y),
+                floats(x.grad(&grads).unwrap()),
+                floats(norm.gamma.val().grad(&grads).unwrap()),
+                floats(norm.beta.val().grad(&grads).unwrap()),
+            ]
+        });
     }
+    case([3, 5, 6, 7]);
+    case([9, 6]);
 }
 
 #[test]

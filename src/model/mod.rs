@@ -8,6 +8,8 @@ mod cnn;
 mod config;
 #[cfg(feature = "burn")]
 mod conv;
+#[cfg(feature = "tch")]
+mod libtorch_shim;
 #[cfg(feature = "burn")]
 mod norm_elu;
 mod summary;

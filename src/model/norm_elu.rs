@@ -551,20 +551,9 @@ mod flex {
 /// The pair with LibTorch's native batch norm and ELU kernels.
 #[cfg(feature = "tch")]
 mod libtorch {
+    use crate::model::libtorch_shim::batch_norm_backward;
     use burn::backend::libtorch::TchTensor;
-    use tch::{Kind, Tensor};
-
-    /// Shape `[1, C, 1, ...]` of a per-channel tensor broadcast against `x`.
-    fn per_channel(x: &Tensor, values: &Tensor) -> Tensor {
-        let mut shape = vec![1i64; x.dim()];
-        shape[1] = values.size()[0];
-        values.view(shape.as_slice())
-    }
-
-    /// Every axis but the channels'.
-    fn reduced_axes(x: &Tensor) -> Vec<i64> {
-        (0..x.dim() as i64).filter(|&axis| axis != 1).collect()
-    }
+    use tch::Tensor;
 
     pub fn train(
         x: TchTensor,
@@ -590,6 +579,9 @@ mod libtorch {
         )
     }
 
+    /// ELU's gradient, then LibTorch's own batch-norm backward through fer's shim: 6 ms
+    /// instead of 25 on a `[50, 64, 48, 48]` batch, where the same formula in tch's
+    /// operators took seven passes over the activations (issue 6).
     pub fn train_backward(
         x: TchTensor,
         y: TchTensor,
@@ -599,25 +591,17 @@ mod libtorch {
         epsilon: f64,
         output_gradient: TchTensor,
     ) -> (TchTensor, TchTensor, TchTensor) {
-        let x = &x.tensor;
         let dz = Tensor::elu_backward(&output_gradient.tensor, 1.0, 1.0, 1.0, true, &y.tensor);
-        let (normalized, _, _) = x.native_batch_norm(
-            None::<&Tensor>,
-            None,
-            Some(&mean.tensor),
-            Some(&variance.tensor),
-            false,
-            0.0,
-            epsilon,
-        );
-        let axes = reduced_axes(x);
-        let beta_grad = dz.sum_dim_intlist(axes.as_slice(), false, Kind::Float);
-        let gamma_grad = (&dz * &normalized).sum_dim_intlist(axes.as_slice(), false, Kind::Float);
-        let count = (x.numel() / gamma.tensor.numel()) as f64;
-        let scale = &gamma.tensor * (&variance.tensor + epsilon).rsqrt();
-        let mut x_grad = dz.addcmul(&normalized, &per_channel(x, &(&gamma_grad / -count)));
-        x_grad -= per_channel(x, &(&beta_grad / count));
-        x_grad *= per_channel(x, &scale);
+        let inv_std = (&variance.tensor + epsilon).rsqrt();
+        // LibTorch's parallel kernels need both in one memory order; mixed orders fall back
+        // to a serial loop. fer's convolutions keep activations channels-last, so this copy
+        // is for other layers' outputs only.
+        let (x, dz) = match x.tensor.is_contiguous() == dz.is_contiguous() {
+            true => (x.tensor, dz),
+            false => (x.tensor.contiguous(), dz.contiguous()),
+        };
+        let (x_grad, gamma_grad, beta_grad) =
+            batch_norm_backward(&dz, &x, &gamma.tensor, &mean.tensor, &inv_std, epsilon);
         (
             TchTensor::new(x_grad),
             TchTensor::new(gamma_grad),
