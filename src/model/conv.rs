@@ -45,6 +45,15 @@ pub trait ConvBackend: Backend {
     ) -> FloatTensor<Self> {
         Self::conv2d_weight_backward(x, weight, output_gradient, options(padding))
     }
+
+    /// Gradient of the loss with respect to `bias` `[O]`: the output's gradient summed over
+    /// images and positions.
+    fn conv2d_stride1_bias_gradient(output_gradient: FloatTensor<Self>) -> FloatTensor<Self> {
+        let [_, channels, _, _] = output_gradient.shape().dims();
+        let rows = Self::float_sum_dim(output_gradient, 3);
+        let summed = Self::float_sum_dim(Self::float_sum_dim(rows, 2), 0);
+        Self::float_reshape(summed, [channels].into())
+    }
 }
 
 fn options(padding: [usize; 2]) -> ConvOptions<2> {
@@ -110,6 +119,10 @@ impl ConvBackend for burn::backend::LibTorch {
             libtorch::weight_gradient(x, weight, output_gradient, padding)
         }
     }
+
+    fn conv2d_stride1_bias_gradient(output_gradient: FloatTensor<Self>) -> FloatTensor<Self> {
+        libtorch::bias_gradient(output_gradient)
+    }
 }
 
 /// Backward step of [`conv2d`]: input gradient from Burn, weight gradient from the backend,
@@ -132,10 +145,8 @@ impl<B: ConvBackend> Backward<B, 3> for Conv2dBackward {
         let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x_state);
         let weight = checkpointer.retrieve_node_output::<FloatTensor<B>>(weight_state);
         if let Some(node) = node_bias {
-            let [_, channels, _, _] = grad.shape().dims();
-            let summed =
-                B::float_sum_dim(B::float_sum_dim(B::float_sum_dim(grad.clone(), 3), 2), 0);
-            grads.register::<B>(node.id, B::float_reshape(summed, [channels].into()));
+            let gradient = B::conv2d_stride1_bias_gradient(grad.clone());
+            grads.register::<B>(node.id, gradient);
         }
         if let Some(node) = node_x {
             let input =
@@ -225,6 +236,17 @@ mod libtorch {
             [1, 1],
             1,
         ))
+    }
+
+    /// One reduction over images and positions: a seventh of the time of Burn's three
+    /// `sum_dim` passes over channels-last gradients (3 ms against 25 per step, issue 6).
+    pub fn bias_gradient(output_gradient: TchTensor) -> TchTensor {
+        let axes: &[i64] = &[0, 2, 3];
+        TchTensor::new(
+            output_gradient
+                .tensor
+                .sum_dim_intlist(axes, false, tch::Kind::Float),
+        )
     }
 
     pub fn weight_gradient(
