@@ -243,7 +243,6 @@ fn convolution_gradients_match_flex_on_both_weight_gradient_paths() {
 
 #[test]
 fn batch_norm_elu_gradients_match_flex_on_planes_and_features() {
-    use burn::module::Param;
     use burn::nn::BatchNormConfig;
     // LibTorch's BatchNorm gradient comes from its own kernel through fer's C++ shim, for
     // image planes and for dense features.

@@ -46,14 +46,6 @@ fn call(what: &str, shim: impl FnOnce(*mut c_char, usize) -> c_int) {
     }
 }
 
-/// Takes ownership of a tensor that a successful shim call created.
-///
-/// # Safety
-/// `tensor` must be a fresh heap `at::Tensor` owned by nobody else (tch frees it on drop).
-unsafe fn owned(tensor: *mut C_tensor) -> Tensor {
-    unsafe { Tensor::from_ptr(tensor) }
-}
-
 /// Weight gradient of a stride-1 convolution with `padding` (height, width).
 pub fn conv2d_weight_gradient(
     x: &Tensor,
@@ -75,13 +67,13 @@ pub fn conv2d_weight_gradient(
             error_len,
         )
     });
-    // SAFETY: the call succeeded, so `gradient` is the tensor it created.
-    unsafe { owned(gradient) }
+    // SAFETY: the call succeeded, so `gradient` is a fresh heap `at::Tensor` that only
+    // `from_ptr` owns (tch frees it on drop).
+    unsafe { Tensor::from_ptr(gradient) }
 }
 
 /// Input, gamma and beta gradients of training-mode batch normalization, from the batch's
-/// mean and inverse standard deviation: LibTorch's two-pass kernel, where the same
-/// formula in tch's operators took seven passes over the activations.
+/// mean and inverse standard deviation.
 pub fn batch_norm_backward(
     output_gradient: &Tensor,
     x: &Tensor,
@@ -108,12 +100,8 @@ pub fn batch_norm_backward(
             error_len,
         )
     });
-    // SAFETY: the call succeeded, so the three pointers are the tensors it created.
-    unsafe {
-        (
-            owned(gradients[0]),
-            owned(gradients[1]),
-            owned(gradients[2]),
-        )
-    }
+    // SAFETY: as in `conv2d_weight_gradient`, for each of the three.
+    let [x_gradient, gamma_gradient, beta_gradient] =
+        gradients.map(|gradient| unsafe { Tensor::from_ptr(gradient) });
+    (x_gradient, gamma_gradient, beta_gradient)
 }
