@@ -206,11 +206,12 @@ fn random_data(dims: &[usize], low: f64, high: f64) -> TensorData {
 
 #[test]
 fn convolution_gradients_match_flex_on_both_weight_gradient_paths() {
-    // LibTorch takes the weight gradient from Burn's swapped convolution for one or two input
-    // channels and from its own kernel (fer's C++ shim) otherwise. Uneven kernels and
-    // paddings check that height and width keep their order through the shim.
+    // LibTorch takes the weight gradient from a product of image patches for one or two
+    // input channels and from its own kernel (fer's C++ shim) otherwise. Uneven kernels and
+    // paddings check that height and width keep their order on both paths.
     let cases = [
         ([2, 1, 9, 8], [3, 1, 3, 5], [1, 2]),
+        ([3, 2, 6, 7], [4, 2, 5, 3], [2, 0]),
         ([3, 4, 9, 8], [5, 4, 3, 5], [1, 2]),
         ([2, 6, 7, 7], [4, 6, 5, 5], [0, 0]),
     ];
