@@ -2,6 +2,7 @@
 
 use super::config::CnnConfig;
 use super::conv::conv2d;
+use super::dropout::dropout;
 use super::norm_elu::batch_norm_elu;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -153,13 +154,14 @@ impl Cnn {
             for unit in &stage.units {
                 x = unit.forward(x);
             }
-            x = stage.dropout.forward(stage.pool.forward(x));
+            x = dropout(&stage.dropout, stage.pool.forward(x));
         }
         let mut x: Tensor<2> = x.flatten(1, 3);
         for unit in &self.dense {
-            x = unit
-                .dropout
-                .forward(batch_norm_elu(&unit.norm, unit.linear.forward(x)));
+            x = dropout(
+                &unit.dropout,
+                batch_norm_elu(&unit.norm, unit.linear.forward(x)),
+            );
         }
         self.output.forward(x)
     }

@@ -8,6 +8,8 @@ mod cnn;
 mod config;
 #[cfg(feature = "burn")]
 mod conv;
+#[cfg(feature = "burn")]
+mod dropout;
 #[cfg(feature = "tch")]
 mod libtorch_shim;
 #[cfg(feature = "burn")]
@@ -22,6 +24,8 @@ pub use activation::elu;
 pub use cnn::Cnn;
 #[cfg(feature = "burn")]
 pub use conv::{conv2d, ConvBackend};
+#[cfg(feature = "burn")]
+pub use dropout::{dropout, fill_keep_mask, DropoutBackend};
 #[cfg(feature = "burn")]
 pub use norm_elu::{batch_norm_elu, NormEluBackend};
 

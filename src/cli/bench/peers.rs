@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use anyhow::Context;
 
 use super::memory;
-use super::Rates;
+use super::{Rate, Rates};
 
 /// Table names of the peers.
 pub const TF_NSL: &str = "TF + NSL";
@@ -118,9 +118,11 @@ fn finite(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// `name value` lines of `seed_nsl.py` (comment lines start with `#`).
+/// `name value` lines of `seed_nsl.py` (comment lines start with `#`): each
+/// `<what>_img_per_s` and its `<what>_img_per_cpu_s`.
 pub fn parse_tf_nsl(output: &str) -> Rates {
     let mut rates = Rates::default();
+    let mut cpu = Vec::new();
     for line in output.lines().filter(|l| !l.starts_with('#')) {
         let mut words = line.split_whitespace();
         let (Some(name), Some(value)) = (words.next(), words.next()) else {
@@ -129,36 +131,69 @@ pub fn parse_tf_nsl(output: &str) -> Rates {
         let Some(value) = finite(value) else {
             continue;
         };
-        match name {
-            "tf_base_train_img_per_s" => rates.train = Some(value),
-            "tf_nsl_adv_train_img_per_s" => rates.adv = Some(value),
-            "tf_predict_b256_img_per_s" => rates.predict = Some(value),
-            _ => {}
+        if let Some(what) = name.strip_suffix("_img_per_cpu_s") {
+            cpu.push((what, value));
+        } else if let Some(what) = name.strip_suffix("_img_per_s") {
+            if let Some(slot) = tf_nsl_slot(&mut rates, what) {
+                *slot = Some(Rate {
+                    wall: value,
+                    cpu: None,
+                });
+            }
+        }
+    }
+    for (what, value) in cpu {
+        if let Some(Some(rate)) = tf_nsl_slot(&mut rates, what) {
+            rate.cpu = Some(value);
         }
     }
     rates
 }
 
-/// `torch_<what> <value> img/s wall ...` lines of `seed_torch.py`, two rounds: the better
-/// round counts, so ratios against it are not flattered by a slow first round.
+/// Where `seed_nsl.py`'s measurement `what` goes.
+fn tf_nsl_slot<'a>(rates: &'a mut Rates, what: &str) -> Option<&'a mut Option<Rate>> {
+    match what {
+        "tf_base_train" => Some(&mut rates.train),
+        "tf_nsl_adv_train" => Some(&mut rates.adv),
+        "tf_predict_b256" => Some(&mut rates.predict),
+        _ => None,
+    }
+}
+
+/// `torch_<what> <wall> img/s wall  <cpu> img/cpu-s` lines of `seed_torch.py`, two rounds:
+/// the better round counts on each clock, so ratios against it are not flattered by a slow
+/// first round.
 pub fn parse_torch(output: &str) -> Rates {
     let mut rates = Rates::default();
     for line in output.lines() {
-        let mut words = line.split_whitespace();
-        let (Some(name), Some(value), Some("img/s")) = (words.next(), words.next(), words.next())
-        else {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [name, wall, "img/s", rest @ ..] = &words[..] else {
             continue;
         };
-        let Some(value) = finite(value) else {
+        let Some(wall) = finite(wall) else {
             continue;
         };
-        let slot = match name {
+        let cpu = match rest {
+            ["wall", cpu, "img/cpu-s", ..] => finite(cpu),
+            _ => None,
+        };
+        let slot = match *name {
             "torch_base_train" => &mut rates.train,
             "torch_adv_train" => &mut rates.adv,
             "torch_predict_b256" => &mut rates.predict,
             _ => continue,
         };
-        *slot = Some(slot.map_or(value, |old: f64| old.max(value)));
+        let better = |old: Option<f64>, new: Option<f64>| match (old, new) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        *slot = Some(match *slot {
+            None => Rate { wall, cpu },
+            Some(old) => Rate {
+                wall: old.wall.max(wall),
+                cpu: better(old.cpu, cpu),
+            },
+        });
     }
     rates
 }
@@ -179,10 +214,11 @@ tf_predict_b256_img_per_cpu_s 240.0
 tf_nsl_adv_train_img_per_s 48.70
 tf_nsl_adv_train_img_per_cpu_s 25.0
 ";
+        let rate = |wall, cpu| Some(Rate { wall, cpu });
         let rates = parse_tf_nsl(output);
-        assert_eq!(rates.train, Some(97.10));
-        assert_eq!(rates.adv, Some(48.70));
-        assert_eq!(rates.predict, Some(455.5));
+        assert_eq!(rates.train, rate(97.10, Some(51.0)));
+        assert_eq!(rates.adv, rate(48.70, Some(25.0)));
+        assert_eq!(rates.predict, rate(455.5, Some(240.0)));
     }
 
     #[test]
@@ -197,10 +233,11 @@ torch_base_train 106.0 img/s wall  61.0 img/cpu-s
 torch_adv_train 40.0 img/s wall  24.0 img/cpu-s
 torch_predict_b256 nan img/s wall
 ";
+        let rate = |wall, cpu| Some(Rate { wall, cpu });
         let rates = parse_torch(output);
-        assert_eq!(rates.train, Some(106.0));
-        assert_eq!(rates.adv, Some(44.6));
-        assert_eq!(rates.predict, Some(207.0));
+        assert_eq!(rates.train, rate(106.0, Some(61.0)));
+        assert_eq!(rates.adv, rate(44.6, Some(25.0)));
+        assert_eq!(rates.predict, rate(207.0, Some(110.0)));
     }
 
     #[test]

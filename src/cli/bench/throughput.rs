@@ -2,6 +2,8 @@
 
 use std::time::Instant;
 
+use super::Rate;
+
 use burn::module::Module;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
@@ -19,7 +21,7 @@ pub fn train_rate(
     batch_size: usize,
     adversarial: Option<&AdvRegConfig>,
     device: &Device,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Rate> {
     let device = device.clone().autodiff();
     let mut model = network.init(&device);
     let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
@@ -46,7 +48,7 @@ pub fn train_rate(
         .next()
         .ok_or_else(|| anyhow::anyhow!("no images to time"))?;
     model = step(model, warm_up);
-    let start = Instant::now();
+    let stopwatch = Stopwatch::start();
     let timed = batches.len() * batch_size;
     if timed == 0 {
         anyhow::bail!("--images {images} leaves nothing to time after the warm-up batch");
@@ -55,7 +57,7 @@ pub fn train_rate(
         model = step(model, batch);
     }
     drop(model);
-    Ok(timed as f64 / start.elapsed().as_secs_f64())
+    Ok(stopwatch.rate(timed))
 }
 
 /// Inference-mode class predictions of `images` faces in batches of 256, after one
@@ -65,7 +67,7 @@ pub fn predict_rate(
     faces: &Dataset,
     images: usize,
     device: &Device,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Rate> {
     let model = network.init(device).valid();
     let config = BatchConfig {
         batch_size: 256,
@@ -83,7 +85,73 @@ pub fn predict_rate(
         Ok(())
     };
     run()?;
-    let start = Instant::now();
+    let stopwatch = Stopwatch::start();
     run()?;
-    Ok(images as f64 / start.elapsed().as_secs_f64())
+    Ok(stopwatch.rate(images))
+}
+
+/// Wall-clock and CPU time since it started.
+struct Stopwatch {
+    wall: Instant,
+    cpu: Option<f64>,
+}
+
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch {
+            wall: Instant::now(),
+            cpu: process_cpu_seconds(),
+        }
+    }
+
+    /// `images` per second of each clock since the start.
+    fn rate(&self, images: usize) -> Rate {
+        let cpu = process_cpu_seconds()
+            .zip(self.cpu)
+            .map(|(now, start)| now - start)
+            .filter(|seconds| *seconds > 0.0);
+        Rate {
+            wall: images as f64 / self.wall.elapsed().as_secs_f64(),
+            cpu: cpu.map(|seconds| images as f64 / seconds),
+        }
+    }
+}
+
+/// CPU time of all of this process's threads so far, as Python's `time.process_time`
+/// that the peer scripts use.
+fn process_cpu_seconds() -> Option<f64> {
+    let mut time = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which lives on this stack frame.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut time) };
+    (status == 0).then_some(time.tv_sec as f64 + time.tv_nsec as f64 * 1e-9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_on_two_threads_takes_more_cpu_than_wall_time() {
+        let stopwatch = Stopwatch::start();
+        let spin = || {
+            let until = Instant::now() + std::time::Duration::from_millis(300);
+            let mut x = 0u64;
+            while Instant::now() < until {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(spin);
+            spin();
+        });
+        let rate = stopwatch.rate(100);
+        let cpu = rate.cpu.expect("a CPU clock on Linux");
+        // 100 images in 0.3 s of wall time and about 0.6 s of CPU time (less when the
+        // machine's other work takes a core away from one of the threads).
+        assert!(rate.wall > 200.0 && rate.wall < 334.0, "{rate:?}");
+        assert!(cpu < rate.wall * 0.8, "{rate:?}");
+    }
 }
