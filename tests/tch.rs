@@ -207,8 +207,9 @@ fn random_data(dims: &[usize], low: f64, high: f64) -> TensorData {
 #[test]
 fn convolution_gradients_match_flex_on_both_weight_gradient_paths() {
     // LibTorch takes the weight gradient from a product of image patches for one or two
-    // input channels and from its own kernel (fer's C++ shim) otherwise. Uneven kernels and
-    // paddings check that height and width keep their order on both paths.
+    // input channels and from fer's shifted-rows products otherwise (its own kernel, through
+    // fer's C++ shim, serves GPUs and other float types). Uneven kernels and paddings check
+    // that height and width keep their order on both paths.
     let cases = [
         ([2, 1, 9, 8], [3, 1, 3, 5], [1, 2]),
         ([3, 2, 6, 7], [4, 2, 5, 3], [2, 0]),
@@ -286,8 +287,28 @@ fn a_libtorch_error_in_the_weight_gradient_is_a_panic_with_its_message() {
     use burn::backend::libtorch::TchTensor;
     use burn::backend::LibTorch;
     use fer::model::ConvBackend;
-    let tensor = |dims: &[i64]| TchTensor::new(tch::Tensor::zeros(dims, tch::kind::FLOAT_CPU));
+    // f64 tensors take LibTorch's own kernel through the shim, as GPU tensors do.
+    let tensor = |dims: &[i64]| TchTensor::new(tch::Tensor::zeros(dims, tch::kind::DOUBLE_CPU));
     // The output gradient has 5 channels where the weight has 4 outputs.
+    LibTorch::conv2d_stride1_weight_gradient(
+        tensor(&[2, 3, 6, 6]),
+        tensor(&[4, 3, 3, 3]),
+        tensor(&[2, 5, 6, 6]),
+        [1, 1],
+    );
+}
+
+#[test]
+#[should_panic(
+    expected = "convolution weight gradient: images [2, 3, 6, 6], weight [4, 3, 3, 3] \
+                           and output gradient [2, 5, 6, 6] do not fit"
+)]
+#[allow(deprecated)] // burn-tch: fer's chosen path to LibTorch (src/train/device.rs)
+fn a_mismatched_output_gradient_is_a_panic_that_names_the_shapes() {
+    use burn::backend::libtorch::TchTensor;
+    use burn::backend::LibTorch;
+    use fer::model::ConvBackend;
+    let tensor = |dims: &[i64]| TchTensor::new(tch::Tensor::zeros(dims, tch::kind::FLOAT_CPU));
     LibTorch::conv2d_stride1_weight_gradient(
         tensor(&[2, 3, 6, 6]),
         tensor(&[4, 3, 3, 3]),

@@ -109,12 +109,14 @@ impl ConvBackend for burn::backend::LibTorch {
         output_gradient: FloatTensor<Self>,
         padding: [usize; 2],
     ) -> FloatTensor<Self> {
-        // LibTorch's own weight gradient beat Burn's swapped-axes convolution by 23% over the
-        // study's layers, but from one or two input channels oneDNN's kernel is slow, and a
-        // product of the few narrow patches with the gradient took a quarter of its time
-        // (issue 6).
+        // From one or two input channels a product of the few narrow patches with the
+        // gradient took a quarter of the time of oneDNN's kernel. From more, on the CPU,
+        // fer's shifted-rows products beat oneDNN by a third; on a GPU LibTorch's own
+        // kernel (issue 6).
         if x.shape()[1] <= 2 {
             libtorch::narrow_weight_gradient(x, weight, output_gradient, padding)
+        } else if libtorch::on_cpu_in_f32([&x, &output_gradient]) {
+            libtorch::shifted_rows_weight_gradient(x, weight, output_gradient, padding)
         } else {
             libtorch::weight_gradient(x, weight, output_gradient, padding)
         }
@@ -200,6 +202,7 @@ impl<B: ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
 #[cfg(feature = "tch")]
 mod libtorch {
     use crate::model::libtorch_shim::conv2d_weight_gradient;
+    use crate::model::weight_gradient::{self, ConvShape, Strided};
     use burn::backend::libtorch::TchTensor;
 
     /// The convolution with its weight in channels-last order, which makes oneDNN compute
@@ -281,6 +284,77 @@ mod libtorch {
         let axes: &[i64] = &[0];
         let gradient = per_image.sum_dim_intlist(axes, false, tch::Kind::Float);
         TchTensor::new(gradient.tr().reshape([outputs, channels, kh, kw]))
+    }
+
+    /// Whether every tensor is f32 in CPU memory, which Rust code can read in place.
+    pub fn on_cpu_in_f32<const N: usize>(tensors: [&TchTensor; N]) -> bool {
+        tensors
+            .iter()
+            .all(|t| t.tensor.device() == tch::Device::Cpu && t.tensor.kind() == tch::Kind::Float)
+    }
+
+    /// fer's weight gradient ([`crate::model::weight_gradient`]) read from LibTorch's memory
+    /// in place: channels-last activations need no copy.
+    pub fn shifted_rows_weight_gradient(
+        x: TchTensor,
+        weight: TchTensor,
+        output_gradient: TchTensor,
+        padding: [usize; 2],
+    ) -> TchTensor {
+        let x = dense(&x.tensor);
+        let output_gradient = dense(&output_gradient.tensor);
+        let dims = |t: &tch::Tensor| -> [usize; 4] {
+            let size = t.size();
+            std::array::from_fn(|i| size[i] as usize)
+        };
+        let [images, channels, height, width] = dims(&x);
+        let [outputs, _, kh, kw] = dims(&weight.tensor);
+        let shape = ConvShape {
+            images,
+            channels,
+            height,
+            width,
+            outputs,
+            kernel: [kh, kw],
+            padding,
+        };
+        let [out_h, out_w] = shape.output();
+        let expected = [images, outputs, out_h, out_w];
+        assert!(
+            dims(&weight.tensor)[1] == channels && dims(&output_gradient) == expected,
+            "convolution weight gradient: images {:?}, weight {:?} and output gradient {:?} \
+             do not fit (expected an output gradient of {expected:?})",
+            x.size(),
+            weight.tensor.size(),
+            output_gradient.size()
+        );
+        let gradient =
+            weight_gradient::conv2d_weight_gradient(values(&x), values(&output_gradient), &shape);
+        TchTensor::new(tch::Tensor::from_slice(&gradient).view(weight.tensor.size().as_slice()))
+    }
+
+    /// `t` itself when its values are dense in NCHW or channels-last order, else a
+    /// channels-last copy.
+    fn dense(t: &tch::Tensor) -> tch::Tensor {
+        let channels_last = t.permute([0, 2, 3, 1]);
+        if t.is_contiguous() || channels_last.is_contiguous() {
+            t.shallow_clone()
+        } else {
+            channels_last.contiguous().permute([0, 3, 1, 2])
+        }
+    }
+
+    /// The values of a dense f32 CPU tensor, in memory order, with its strides.
+    fn values(t: &tch::Tensor) -> Strided<'_> {
+        let strides = t.stride();
+        // SAFETY: `t` is a dense f32 CPU tensor ([`dense`], [`on_cpu_in_f32`]): its
+        // `numel` values are consecutive from `data_ptr`, and the borrow of `t` keeps them
+        // alive and unchanged while the slice lives.
+        let values = unsafe { std::slice::from_raw_parts(t.data_ptr() as *const f32, t.numel()) };
+        Strided {
+            values,
+            strides: std::array::from_fn(|i| strides[i] as usize),
+        }
     }
 
     pub fn weight_gradient(

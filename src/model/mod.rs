@@ -17,6 +17,8 @@ mod norm_elu;
 mod summary;
 #[cfg(all(test, feature = "burn"))]
 mod testing;
+#[cfg(feature = "burn")]
+pub mod weight_gradient;
 
 #[cfg(feature = "burn")]
 pub use activation::elu;
