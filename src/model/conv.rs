@@ -36,6 +36,16 @@ pub trait ConvBackend: Backend {
         Self::conv2d(x, weight, Some(bias), options(padding))
     }
 
+    /// Gradient of the loss with respect to `x`, given the output's gradient.
+    fn conv2d_stride1_input_gradient(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_gradient: FloatTensor<Self>,
+        padding: [usize; 2],
+    ) -> FloatTensor<Self> {
+        Self::conv2d_x_backward(x, weight, output_gradient, options(padding))
+    }
+
     /// Gradient of the loss with respect to `weight`, given the output's gradient.
     fn conv2d_stride1_weight_gradient(
         x: FloatTensor<Self>,
@@ -82,6 +92,27 @@ pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: [usize;
 }
 
 impl ConvBackend for Flex {
+    /// With no more outputs than input channels, the input gradient as a convolution of the
+    /// output gradient with the flipped, transposed kernel (`kernel - 1 - padding` zeros a
+    /// side): flex's im2col then copies no more than its transposed convolution scatters,
+    /// and the copy is cheaper than the scatter. 25% faster on the study's 64 -> 64 5x5
+    /// layer and 35% on 128 -> 128 3x3; with twice the outputs, slower (issue 6).
+    fn conv2d_stride1_input_gradient(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_gradient: FloatTensor<Self>,
+        padding: [usize; 2],
+    ) -> FloatTensor<Self> {
+        use burn::backend::ops::{FloatTensorOps, ModuleOps};
+        let [outputs, channels, kh, kw] = weight.shape().dims();
+        if outputs > channels || padding[0] >= kh || padding[1] >= kw {
+            return Self::conv2d_x_backward(x, weight, output_gradient, options(padding));
+        }
+        let flipped = Self::float_swap_dims(Self::float_flip(weight, &[2, 3]), 0, 1);
+        let padding = [kh - 1 - padding[0], kw - 1 - padding[1]];
+        Self::conv2d(output_gradient, flipped, None, options(padding))
+    }
+
     fn conv2d_stride1_weight_gradient(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -152,7 +183,7 @@ impl<B: ConvBackend> Backward<B, 3> for Conv2dBackward {
         }
         if let Some(node) = node_x {
             let input =
-                B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options(padding));
+                B::conv2d_stride1_input_gradient(x.clone(), weight.clone(), grad.clone(), padding);
             grads.register::<B>(node.id, input);
         }
         if let Some(node) = node_weight {
@@ -560,6 +591,9 @@ mod tests {
     #[test]
     fn matches_burns_convolution_and_gradients_with_same_padding() {
         compare([3, 2, 9, 8], [4, 2, 3, 3], [1, 1]);
+        // No more outputs than channels: flex's input gradient as a flipped convolution.
+        compare([2, 4, 7, 9], [3, 4, 3, 5], [2, 1]);
+        compare([2, 3, 6, 7], [3, 3, 5, 3], [1, 0]);
         compare([2, 3, 12, 12], [5, 3, 5, 5], [2, 2]);
     }
 
