@@ -244,6 +244,24 @@ fn convolution_gradients_match_flex_on_both_weight_gradient_paths() {
 }
 
 #[test]
+fn a_convolution_of_a_strided_view_has_the_same_weight_gradient_on_both_backends() {
+    // A window of a wider image is a view with gaps between rows: the weight gradient
+    // reads a dense copy of it.
+    let x = random_data(&[2, 4, 9, 12], -2.0, 2.0);
+    let w = random_data(&[3, 4, 3, 3], -1.0, 1.0);
+    let b = random_data(&[3], -1.0, 1.0);
+    let names = ["output", "weight gradient"];
+    assert_same_on_both(names, 1e-4, "a 9x8 window", |device| {
+        let x = Tensor::<4>::from_data(x.clone(), &device).slice([0..2, 0..4, 0..9, 2..10]);
+        let w = Tensor::<4>::from_data(w.clone(), &device).require_grad();
+        let b = Tensor::<1>::from_data(b.clone(), &device);
+        let y = fer::model::conv2d(x, w.clone(), b, [1, 1]);
+        let grads = weighted_sum(y.clone()).backward();
+        [floats(y), floats(w.grad(&grads).unwrap())]
+    });
+}
+
+#[test]
 fn batch_norm_elu_gradients_match_flex_on_planes_and_features() {
     use burn::nn::BatchNormConfig;
     // LibTorch's BatchNorm gradient comes from its own kernel through fer's C++ shim, for

@@ -1,11 +1,14 @@
-//! Stride-1 convolution whose weight gradient is one matrix product per image.
+//! Stride-1 convolution with faster gradients than Burn's on each CPU backend.
 //!
 //! Burn differentiates `conv2d` with respect to its weight by running another convolution
 //! with batch and channels swapped, whose "kernel" is the whole output gradient. On the flex
 //! backend that costs twice the forward convolution, a third of a training step (issue 6).
-//! Here the weight gradient is `sum over images of dY_n · im2col(X_n)ᵀ`: the same
-//! multiply-adds as the forward pass, in large matrix products. The forward pass and the
-//! input gradient stay Burn's.
+//! Here the weight gradient is matrix products with the same multiply-adds as the forward
+//! pass: `sum over images of dY_n · im2col(X_n)ᵀ` on flex, and on LibTorch's CPU
+//! [`weight_gradient`](crate::model::weight_gradient) or, from one or two channels, a
+//! batched product of patches. Flex also takes the input gradient of square layers as a
+//! forward convolution; the rest is Burn's, with LibTorch's convolution in channels-last
+//! order.
 
 // Burn marks burn-tch deprecated in favour of CubeCL backends; it is still the project's
 // chosen path to LibTorch (see src/train/device.rs).
@@ -21,8 +24,9 @@ use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex, Tensor
 use burn::prelude::*;
 use burn::tensor::ops::ConvOptions;
 
-/// The backends that run [`conv2d`]. Both steps default to Burn's own; flex replaces the
-/// weight gradient, and the autodiff backend records the step with its backward.
+/// The backends that run [`conv2d`]. Every step defaults to Burn's own; flex and LibTorch
+/// replace some (see the module's documentation), and the autodiff backend records the
+/// convolution with its backward.
 #[backend_extension(Flex, LibTorch: cfg(feature = "tch"), Autodiff)]
 pub trait ConvBackend: Backend {
     /// Convolution of `x` `[N, C, H, W]` with `weight` `[O, C, KH, KW]` plus `bias` `[O]`,
@@ -158,8 +162,7 @@ impl ConvBackend for burn::backend::LibTorch {
     }
 }
 
-/// Backward step of [`conv2d`]: input gradient from Burn, weight gradient from the backend,
-/// bias gradient as the sum over images and positions.
+/// Backward step of [`conv2d`]: each gradient from the backend's [`ConvBackend`] step.
 #[derive(Debug)]
 struct Conv2dBackward;
 
@@ -228,8 +231,9 @@ impl<B: ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
     }
 }
 
-/// LibTorch's native weight gradient, through the C++ shim that build.rs compiles
-/// (src/model/libtorch_shim.cpp).
+/// LibTorch's steps: the channels-last forward pass and the weight and bias gradients, with
+/// LibTorch's own kernels through the C++ shim that build.rs compiles
+/// (src/model/libtorch_shim.cpp) where fer's do not apply.
 #[cfg(feature = "tch")]
 mod libtorch {
     use crate::model::libtorch_shim::conv2d_weight_gradient;
@@ -388,6 +392,8 @@ mod libtorch {
         }
     }
 
+    /// LibTorch's own weight gradient (cuDNN on a GPU) through the C++ shim, for tensors
+    /// Rust cannot read in place.
     pub fn weight_gradient(
         x: TchTensor,
         weight: TchTensor,
