@@ -298,16 +298,14 @@ fn batch_norm_elu_gradients_match_flex_on_planes_and_features() {
     case([9, 6]);
 }
 
-#[test]
-#[should_panic(expected = "LibTorch convolution weight gradient: ")]
+/// The weight gradient of a 3 -> 4 channel 3x3 convolution of `kind` tensors, given an
+/// output gradient of 5 channels: a mismatch.
 #[allow(deprecated)] // burn-tch: fer's chosen path to LibTorch (src/train/device.rs)
-fn a_libtorch_error_in_the_weight_gradient_is_a_panic_with_its_message() {
+fn weight_gradient_of_a_mismatched_output_gradient(kind: (tch::Kind, tch::Device)) {
     use burn::backend::libtorch::TchTensor;
     use burn::backend::LibTorch;
     use fer::model::ConvBackend;
-    // f64 tensors take LibTorch's own kernel through the shim, as GPU tensors do.
-    let tensor = |dims: &[i64]| TchTensor::new(tch::Tensor::zeros(dims, tch::kind::DOUBLE_CPU));
-    // The output gradient has 5 channels where the weight has 4 outputs.
+    let tensor = |dims: &[i64]| TchTensor::new(tch::Tensor::zeros(dims, kind));
     LibTorch::conv2d_stride1_weight_gradient(
         tensor(&[2, 3, 6, 6]),
         tensor(&[4, 3, 3, 3]),
@@ -317,22 +315,19 @@ fn a_libtorch_error_in_the_weight_gradient_is_a_panic_with_its_message() {
 }
 
 #[test]
+#[should_panic(expected = "LibTorch convolution weight gradient: ")]
+fn a_libtorch_error_in_the_weight_gradient_is_a_panic_with_its_message() {
+    // f64 tensors take LibTorch's own kernel through the shim, as GPU tensors do.
+    weight_gradient_of_a_mismatched_output_gradient(tch::kind::DOUBLE_CPU);
+}
+
+#[test]
 #[should_panic(
     expected = "convolution weight gradient: images [2, 3, 6, 6], weight [4, 3, 3, 3] \
                            and output gradient [2, 5, 6, 6] do not fit"
 )]
-#[allow(deprecated)] // burn-tch: fer's chosen path to LibTorch (src/train/device.rs)
 fn a_mismatched_output_gradient_is_a_panic_that_names_the_shapes() {
-    use burn::backend::libtorch::TchTensor;
-    use burn::backend::LibTorch;
-    use fer::model::ConvBackend;
-    let tensor = |dims: &[i64]| TchTensor::new(tch::Tensor::zeros(dims, tch::kind::FLOAT_CPU));
-    LibTorch::conv2d_stride1_weight_gradient(
-        tensor(&[2, 3, 6, 6]),
-        tensor(&[4, 3, 3, 3]),
-        tensor(&[2, 5, 6, 6]),
-        [1, 1],
-    );
+    weight_gradient_of_a_mismatched_output_gradient(tch::kind::FLOAT_CPU);
 }
 
 #[test]

@@ -298,27 +298,26 @@ mod libtorch {
         output_gradient: TchTensor,
         padding: [usize; 2],
     ) -> TchTensor {
-        let [outputs, channels, kh, kw] = weight.tensor.size()[..] else {
-            unreachable!("a 2-D convolution weight has four dimensions")
-        };
-        let [n, _, out_h, out_w] = output_gradient.tensor.size()[..] else {
-            unreachable!("a 2-D convolution output has four dimensions")
-        };
+        let [outputs, channels, kh, kw] = dims(&weight.tensor);
+        let [n, _, out_h, out_w] = dims(&output_gradient.tensor);
         let patches = x.tensor.im2col(
-            [kh, kw],
+            [kh as i64, kw as i64],
             [1, 1],
             [padding[0] as i64, padding[1] as i64],
             [1, 1],
         );
-        let output_gradient =
-            output_gradient
-                .tensor
-                .permute([0, 2, 3, 1])
-                .reshape([n, out_h * out_w, outputs]);
+        let output_gradient = output_gradient
+            .tensor
+            .permute([0, 2, 3, 1])
+            .reshape([n, out_h * out_w, outputs].map(|d| d as i64));
         let per_image = patches.bmm(&output_gradient);
         let axes: &[i64] = &[0];
         let gradient = per_image.sum_dim_intlist(axes, false, tch::Kind::Float);
-        TchTensor::new(gradient.tr().reshape([outputs, channels, kh, kw]))
+        TchTensor::new(
+            gradient
+                .tr()
+                .reshape([outputs, channels, kh, kw].map(|d| d as i64)),
+        )
     }
 
     /// Whether every tensor is f32 in CPU memory, which Rust code can read in place.
@@ -338,12 +337,8 @@ mod libtorch {
     ) -> TchTensor {
         let x = dense(&x.tensor);
         let output_gradient = dense(&output_gradient.tensor);
-        let dims = |t: &tch::Tensor| -> [usize; 4] {
-            let size = t.size();
-            std::array::from_fn(|i| size[i] as usize)
-        };
         let [images, channels, height, width] = dims(&x);
-        let [outputs, _, kh, kw] = dims(&weight.tensor);
+        let [outputs, weight_channels, kh, kw] = dims(&weight.tensor);
         let shape = ConvShape {
             images,
             channels,
@@ -356,7 +351,7 @@ mod libtorch {
         let [out_h, out_w] = shape.output();
         let expected = [images, outputs, out_h, out_w];
         assert!(
-            dims(&weight.tensor)[1] == channels && dims(&output_gradient) == expected,
+            weight_channels == channels && dims(&output_gradient) == expected,
             "convolution weight gradient: images {:?}, weight {:?} and output gradient {:?} \
              do not fit (expected an output gradient of {expected:?})",
             x.size(),
@@ -366,6 +361,13 @@ mod libtorch {
         let gradient =
             weight_gradient::conv2d_weight_gradient(values(&x), values(&output_gradient), &shape);
         TchTensor::new(tch::Tensor::from_slice(&gradient).view(weight.tensor.size().as_slice()))
+    }
+
+    /// The sizes of a 4-D tensor; convolution tensors have four dimensions.
+    fn dims(t: &tch::Tensor) -> [usize; 4] {
+        let size = t.size();
+        assert_eq!(size.len(), 4, "a 4-D tensor, not {size:?}");
+        std::array::from_fn(|i| size[i] as usize)
     }
 
     /// `t` itself when its values are dense in NCHW or channels-last order, else a
@@ -411,12 +413,12 @@ mod libtorch {
 
 /// The weight gradient on flex's CPU buffers.
 mod flex {
+    use crate::model::weight_gradient::sum_over_images;
     use burn::backend::flex::FlexTensor;
     use burn::tensor::TensorData;
-    use rayon::prelude::*;
 
     /// `dW[o, c·kh·kw] = Σ_n dY_n[o, positions] · im2col(X_n)[c·kh·kw, positions]ᵀ`, the
-    /// images split between rayon's threads, each summing into its own buffer.
+    /// images split between rayon's threads ([`sum_over_images`]).
     pub fn weight_gradient(
         x: FlexTensor,
         weight: FlexTensor,
@@ -443,50 +445,38 @@ mod flex {
             out_w,
         };
 
-        let workers = rayon::current_num_threads().clamp(1, n.max(1));
-        let partials: Vec<Vec<f32>> = (0..workers)
-            .into_par_iter()
-            .map(|worker| {
-                let mut sum = vec![0f32; outputs * patch];
-                let mut columns = vec![0f32; patch * positions];
-                for image in (worker * n / workers)..((worker + 1) * n / workers) {
-                    let x_n = &xs[image * channels * height * width..][..channels * height * width];
-                    geometry.im2col(x_n, &mut columns);
-                    let dy_n = &dys[image * outputs * positions..][..outputs * positions];
-                    // sum[outputs x patch] += dy_n[outputs x positions] · columnsᵀ
-                    // SAFETY: every pointer, extent and stride describes a live slice of the
-                    // stated shape; `sum` does not overlap the inputs.
-                    unsafe {
-                        gemm::gemm(
-                            outputs,
-                            patch,
-                            positions,
-                            sum.as_mut_ptr(),
-                            1,
-                            patch as isize,
-                            true,
-                            dy_n.as_ptr(),
-                            1,
-                            positions as isize,
-                            columns.as_ptr(),
-                            positions as isize,
-                            1,
-                            1.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
-                            gemm::Parallelism::None,
-                        );
-                    }
-                }
-                sum
-            })
-            .collect();
-        let mut total = vec![0f32; outputs * patch];
-        for partial in partials {
-            total.iter_mut().zip(partial).for_each(|(t, p)| *t += p);
-        }
+        let scratch = || vec![0f32; patch * positions];
+        let total = sum_over_images(n, outputs * patch, scratch, |sum, columns, image| {
+            let x_n = &xs[image * channels * height * width..][..channels * height * width];
+            geometry.im2col(x_n, columns);
+            let dy_n = &dys[image * outputs * positions..][..outputs * positions];
+            // sum[outputs x patch] += dy_n[outputs x positions] · columnsᵀ
+            // SAFETY: every pointer, extent and stride describes a live slice of the stated
+            // shape; `sum` does not overlap the inputs.
+            unsafe {
+                gemm::gemm(
+                    outputs,
+                    patch,
+                    positions,
+                    sum.as_mut_ptr(),
+                    1,
+                    patch as isize,
+                    true,
+                    dy_n.as_ptr(),
+                    1,
+                    positions as isize,
+                    columns.as_ptr(),
+                    positions as isize,
+                    1,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        });
         FlexTensor::from_data(TensorData::new(total, [outputs, channels, kh, kw]))
     }
 

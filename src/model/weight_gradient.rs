@@ -122,67 +122,58 @@ pub fn conv2d_weight_gradient(x: Strided, dy: Strided, shape: &ConvShape) -> Vec
     );
     let [out_h, out_w] = shape.output();
     let taps = kh * outputs * kw * channels;
-    let workers = rayon::current_num_threads().clamp(1, images.max(1));
-    let partials: Vec<Vec<f32>> = (0..workers)
-        .into_par_iter()
-        .map(|worker| {
-            let mut sum = vec![0f32; taps];
-            // kw spare pixels: the last row's window reaches kw - 1 values past the image.
-            let mut image = vec![0f32; (hp * wp + kw) * channels];
-            let mut gradient = vec![0f32; out_h * wp * outputs];
-            for n in (worker * images / workers)..((worker + 1) * images / workers) {
-                let into_image = Placement {
-                    top: ph,
-                    left: pw,
-                    row_width: wp,
-                };
-                x.copy_channels_last(n, [channels, height, width], &mut image, into_image);
-                let into_rows = Placement {
-                    top: 0,
-                    left: 0,
-                    row_width: wp,
-                };
-                dy.copy_channels_last(n, [outputs, out_h, out_w], &mut gradient, into_rows);
-                for ky in 0..kh {
-                    let window = &image[ky * wp * channels..];
-                    let rows = out_h * wp;
-                    assert!((rows - 1) * channels + kw * channels <= window.len());
-                    // sum[ky][o][kx, c] += Σ_r window[r·C + (kx, c)] · gradient[r, o]
-                    // SAFETY: the window is `rows` rows of kw·C values, C apart, inside
-                    // `image` (asserted above); `gradient` is rows x O; the destination is
-                    // the ky-th O x kw·C block of `sum`, which overlaps neither.
-                    unsafe {
-                        gemm::gemm(
-                            kw * channels,
-                            outputs,
-                            rows,
-                            sum.as_mut_ptr().add(ky * outputs * kw * channels),
-                            (kw * channels) as isize,
-                            1,
-                            true,
-                            window.as_ptr(),
-                            channels as isize,
-                            1,
-                            gradient.as_ptr(),
-                            1,
-                            outputs as isize,
-                            1.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
-                            gemm::Parallelism::None,
-                        );
-                    }
-                }
+    // kw spare pixels in `image`: the last row's window reaches kw - 1 values past it.
+    let scratch = || {
+        let image = vec![0f32; (hp * wp + kw) * channels];
+        let gradient = vec![0f32; out_h * wp * outputs];
+        (image, gradient)
+    };
+    let into_image = Placement {
+        top: ph,
+        left: pw,
+        row_width: wp,
+    };
+    let into_rows = Placement {
+        top: 0,
+        left: 0,
+        row_width: wp,
+    };
+    let total = sum_over_images(images, taps, scratch, |sum, (image, gradient), n| {
+        x.copy_channels_last(n, [channels, height, width], image, into_image);
+        dy.copy_channels_last(n, [outputs, out_h, out_w], gradient, into_rows);
+        for ky in 0..kh {
+            let window = &image[ky * wp * channels..];
+            let rows = out_h * wp;
+            assert!((rows - 1) * channels + kw * channels <= window.len());
+            // sum[ky][o][kx, c] += Σ_r window[r·C + (kx, c)] · gradient[r, o]
+            // SAFETY: the window is `rows` rows of kw·C values, C apart, inside `image`
+            // (asserted above); `gradient` is rows x O; the destination is the ky-th
+            // O x kw·C block of `sum`, which overlaps neither.
+            unsafe {
+                gemm::gemm(
+                    kw * channels,
+                    outputs,
+                    rows,
+                    sum.as_mut_ptr().add(ky * outputs * kw * channels),
+                    (kw * channels) as isize,
+                    1,
+                    true,
+                    window.as_ptr(),
+                    channels as isize,
+                    1,
+                    gradient.as_ptr(),
+                    1,
+                    outputs as isize,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
             }
-            sum
-        })
-        .collect();
-    let mut total = vec![0f32; taps];
-    for partial in partials {
-        total.iter_mut().zip(partial).for_each(|(t, p)| *t += p);
-    }
+        }
+    });
     // [ky][o][kx][c] -> [o][c][ky][kx]
     let mut weight = vec![0f32; taps];
     for (i, value) in total.into_iter().enumerate() {
@@ -193,6 +184,34 @@ pub fn conv2d_weight_gradient(x: Strided, dy: Strided, shape: &ConvShape) -> Vec
         weight[((o * channels + c) * kh + ky) * kw + kx] = value;
     }
     weight
+}
+
+/// `len` sums over `images`, split between rayon's threads: each thread makes its own
+/// `scratch` and adds its images into its own sums with `add(sums, scratch, image)`; then
+/// the threads' sums are added together. Both CPU weight gradients run on it.
+pub(crate) fn sum_over_images<S>(
+    images: usize,
+    len: usize,
+    scratch: impl Fn() -> S + Sync,
+    add: impl Fn(&mut [f32], &mut S, usize) + Sync,
+) -> Vec<f32> {
+    let workers = rayon::current_num_threads().clamp(1, images.max(1));
+    let partials: Vec<Vec<f32>> = (0..workers)
+        .into_par_iter()
+        .map(|worker| {
+            let mut sums = vec![0f32; len];
+            let mut scratch = scratch();
+            for image in (worker * images / workers)..((worker + 1) * images / workers) {
+                add(&mut sums, &mut scratch, image);
+            }
+            sums
+        })
+        .collect();
+    let mut total = vec![0f32; len];
+    for partial in partials {
+        total.iter_mut().zip(partial).for_each(|(t, p)| *t += p);
+    }
+    total
 }
 
 #[cfg(test)]
@@ -254,6 +273,23 @@ mod tests {
         strides
     }
 
+    fn shape(
+        [images, channels, height, width]: [usize; 4],
+        outputs: usize,
+        kernel: [usize; 2],
+        padding: [usize; 2],
+    ) -> ConvShape {
+        ConvShape {
+            images,
+            channels,
+            height,
+            width,
+            outputs,
+            kernel,
+            padding,
+        }
+    }
+
     fn check(shape: ConvShape) {
         let [out_h, out_w] = shape.output();
         let x_dims = [shape.images, shape.channels, shape.height, shape.width];
@@ -284,46 +320,14 @@ mod tests {
 
     #[test]
     fn matches_the_definition_on_same_padding_square_kernels() {
-        check(ConvShape {
-            images: 3,
-            channels: 4,
-            height: 7,
-            width: 6,
-            outputs: 5,
-            kernel: [3, 3],
-            padding: [1, 1],
-        });
-        check(ConvShape {
-            images: 2,
-            channels: 3,
-            height: 8,
-            width: 8,
-            outputs: 2,
-            kernel: [5, 5],
-            padding: [2, 2],
-        });
+        check(shape([3, 4, 7, 6], 5, [3, 3], [1, 1]));
+        check(shape([2, 3, 8, 8], 2, [5, 5], [2, 2]));
     }
 
     #[test]
     fn matches_the_definition_with_uneven_kernels_and_paddings() {
-        check(ConvShape {
-            images: 5,
-            channels: 3,
-            height: 6,
-            width: 9,
-            outputs: 4,
-            kernel: [3, 5],
-            padding: [2, 0],
-        });
+        check(shape([5, 3, 6, 9], 4, [3, 5], [2, 0]));
         // No padding, a kernel as wide as the image: one output column.
-        check(ConvShape {
-            images: 1,
-            channels: 2,
-            height: 4,
-            width: 3,
-            outputs: 3,
-            kernel: [2, 3],
-            padding: [0, 0],
-        });
+        check(shape([1, 2, 4, 3], 3, [2, 3], [0, 0]));
     }
 }

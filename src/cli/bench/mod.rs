@@ -122,6 +122,14 @@ enum Measure {
 
 const SPEEDS: [Measure; 3] = [Measure::Train, Measure::Adv, Measure::Predict];
 
+/// The wall-clock tables' columns: the speeds, then peak memory.
+const WITH_MEMORY: [Measure; 4] = [
+    Measure::Train,
+    Measure::Adv,
+    Measure::Predict,
+    Measure::Memory,
+];
+
 /// One of the speed issue's goals: `fer <backend>` against `peer` on `measure`. Speed ratios
 /// must reach `bound`; the memory ratio must stay within it.
 struct Goal {
@@ -322,16 +330,12 @@ fn header(title: &str, measures: &[Measure]) -> String {
 /// The speeds (and peak memory) of every measured stack, by the wall clock and per
 /// CPU-second.
 fn rates_table(rows: &[(String, Rates)]) -> String {
-    let wall = [SPEEDS.as_slice(), &[Measure::Memory]].concat();
-    let mut out = header("images/s (wall clock)", &wall);
+    let mut out = header("images/s (wall clock)", &WITH_MEMORY);
     for (name, rates) in rows {
-        let cells: Vec<String> = wall
-            .iter()
-            .map(|&m| {
-                let decimals = if m == Measure::Memory { 0 } else { 1 };
-                cell(rates.get(m, Clock::Wall), decimals)
-            })
-            .collect();
+        let cells = WITH_MEMORY.map(|m| {
+            let decimals = if m == Measure::Memory { 0 } else { 1 };
+            cell(rates.get(m, Clock::Wall), decimals)
+        });
         out += &table_row(name, &cells);
     }
     out += "\n";
@@ -373,13 +377,9 @@ fn ratio_table(rows: &[(String, Rates)]) -> String {
     if pairs.is_empty() {
         return String::new();
     }
-    let wall = [SPEEDS.as_slice(), &[Measure::Memory]].concat();
-    let mut out = header("ratio (wall clock)", &wall);
+    let mut out = header("ratio (wall clock)", &WITH_MEMORY);
     for &(ours, peer) in &pairs {
-        let cells: Vec<String> = wall
-            .iter()
-            .map(|&m| cell(ratio(rows, ours, peer, m, Clock::Wall), 2))
-            .collect();
+        let cells = WITH_MEMORY.map(|m| cell(ratio(rows, ours, peer, m, Clock::Wall), 2));
         out += &table_row(&format!("{ours} / {peer}"), &cells);
     }
     out += "\n";
