@@ -9,6 +9,7 @@
 //! - [`model`] describes the study's CNNs as tables and summarizes them like Keras.
 //! - [`metrics`] scores predictions: confusion matrix, classification report.
 //! - [`run`] is the run directory and its event log, the contract `fer-tui` reads.
+//! - `report` (features `burn` and `viz`) writes runs up beside the study's results.
 //! - `viz` (feature `viz`) draws the study's pictures as PNG/SVG, inline in evcxr.
 
 mod atomic;
@@ -16,6 +17,8 @@ pub mod data;
 pub mod metrics;
 pub mod model;
 pub mod nsl;
+#[cfg(all(feature = "burn", feature = "viz"))]
+pub mod report;
 pub mod run;
 #[cfg(feature = "burn")]
 pub mod train;

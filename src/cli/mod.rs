@@ -4,6 +4,7 @@ mod bench;
 mod data;
 mod eval;
 mod plot;
+mod report;
 mod source;
 mod train;
 
@@ -43,6 +44,8 @@ enum Command {
         /// A run directory (runs/NAME).
         run: std::path::PathBuf,
     },
+    /// Write runs up beside the study's results: report.md and report.html with pictures.
+    Report(report::ReportArgs),
     /// Measure how fast fer works on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run_eval(args),
         Command::Predict(args) => eval::run_predict(args),
         Command::Plot { run } => plot::run(&run),
+        Command::Report(args) => report::run(args),
         Command::Bench(command) => bench::run(command),
     }
 }

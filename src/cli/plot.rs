@@ -5,8 +5,7 @@ use std::path::Path;
 use anyhow::Context;
 use fer::data::Emotion;
 use fer::metrics::ConfusionMatrix;
-use fer::run::events::{Event, EventReader};
-use fer::run::{EpochRecord, RunInfo};
+use fer::run::{RunInfo, RunLog};
 
 /// Writes `curves.{png,svg}` and `confusion.{png,svg}` into the run directory `dir`.
 pub fn draw_run(dir: &Path) -> anyhow::Result<Vec<String>> {
@@ -17,37 +16,9 @@ pub fn draw_run(dir: &Path) -> anyhow::Result<Vec<String>> {
         .iter()
         .map(|c| c.parse::<Emotion>().map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let records = EventReader::new(dir.join("events.jsonl")).poll()?;
-    let mut history: Vec<EpochRecord> = Vec::new();
-    let mut confusion = None;
-    for record in records {
-        match record.event {
-            Event::RunStart {
-                resumed_from_epoch: Some(epoch),
-                ..
-            } => history.retain(|r| r.epoch <= epoch),
-            Event::EpochEnd {
-                epoch,
-                train,
-                validation,
-                confusion: counts,
-                lr,
-                seconds,
-                ..
-            } => {
-                history.retain(|r| r.epoch < epoch);
-                history.push(EpochRecord {
-                    epoch,
-                    train,
-                    validation,
-                    lr,
-                    seconds,
-                });
-                confusion = counts.or(confusion);
-            }
-            _ => {}
-        }
-    }
+    let RunLog {
+        history, confusion, ..
+    } = RunLog::read(dir).with_context(|| format!("{}: reading the event log", dir.display()))?;
     if history.is_empty() {
         anyhow::bail!("{}: no epoch has finished yet", dir.display());
     }

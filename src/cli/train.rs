@@ -1,16 +1,16 @@
 //! `fer train`: configuration from a TOML file and flags, a progress bar fed by run events.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use fer::data::Emotion;
+use fer::data::{DataSpec, Emotion, SplitPlan};
 use fer::nsl::{AdvNorm, AdvRegConfig};
 use fer::run::events::Event;
-use fer::train::{self, ModelChoice, RunOptions, TrainConfig};
+use fer::train::{self, ModelChoice, Recipe, RunOptions, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::source::{parse_classes, train_validation, DataSpec};
 use super::ComputeArgs;
 
 #[derive(Debug, Args)]
@@ -19,8 +19,12 @@ pub struct TrainArgs {
     #[arg(long, default_value = "synthetic")]
     data: DataSpec,
     /// TOML file with any TrainConfig fields; flags override it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "recipe")]
     config: Option<PathBuf>,
+    /// One of the study's experiments (recipes/*.toml, built in): report-4.2, report-4.2-100,
+    /// report-5.1, report-5.2, report-3class. Flags override it.
+    #[arg(long)]
+    recipe: Option<String>,
     /// Network preset: report-4.2, report-5.1, report-5.2, small, tiny.
     #[arg(long)]
     preset: Option<String>,
@@ -68,12 +72,17 @@ pub struct TrainArgs {
     /// Stop after this many epochs without a better validation accuracy.
     #[arg(long)]
     early_stopping: Option<usize>,
-    /// Train on these classes only, e.g. happiness,sadness,neutral.
-    #[arg(long, value_parser = parse_classes)]
+    /// Train on these classes only, e.g. happiness,sadness,neutral (names, folder names or 0-6).
+    #[arg(long, value_delimiter = ',')]
     classes: Option<Vec<Emotion>>,
-    /// Validation share when the data has no Usage column.
-    #[arg(long, default_value_t = 0.1)]
-    val_fraction: f64,
+    /// Held-out share: validation when the data has no Usage split (default 0.1), or the
+    /// validation-and-test part of a stratified split.
+    #[arg(long)]
+    val_fraction: Option<f64>,
+    /// Stop cleanly at an epoch end before this many minutes have passed (when another epoch
+    /// would not fit); the run is marked out_of_time and --resume continues it.
+    #[arg(long, allow_negative_numbers = true)]
+    max_minutes: Option<f64>,
     /// Folder of run directories.
     #[arg(long, default_value = "runs")]
     run_dir: PathBuf,
@@ -93,15 +102,23 @@ pub struct TrainArgs {
 impl TrainArgs {
     /// The configuration: defaults, then the TOML file, then flags.
     fn config(&self) -> anyhow::Result<TrainConfig> {
-        let mut config = match &self.config {
-            Some(path) => {
+        let mut config = match (&self.config, &self.recipe) {
+            (Some(path), _) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("reading {}", path.display()))?;
                 toml::from_str(&text).with_context(|| {
                     format!("{}: invalid training configuration", path.display())
                 })?
             }
-            None => TrainConfig::default(),
+            (None, Some(name)) => Recipe::named(name)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown recipe '{name}' (expected one of {})",
+                        Recipe::names()
+                    )
+                })?
+                .config(),
+            (None, None) => TrainConfig::default(),
         };
         if let Some(preset) = &self.preset {
             config.model = ModelChoice::Preset {
@@ -120,12 +137,26 @@ impl TrainArgs {
         if self.early_stopping.is_some() {
             config.early_stopping_patience = self.early_stopping;
         }
-        let wants_adversarial = self.adversarial
+        if self.classes.is_some() {
+            config.classes = self.classes.clone();
+        }
+        if let Some(held_out) = self.val_fraction {
+            match &mut config.split {
+                SplitPlan::Usage {
+                    validation_fraction,
+                } => *validation_fraction = held_out,
+                SplitPlan::Stratified { train_fraction, .. } => *train_fraction = 1.0 - held_out,
+            }
+        }
+        let wants_adversarial = config.adversarial.is_some()
+            || self.adversarial
             || self.multiplier.is_some()
             || self.adv_step_size.is_some()
             || self.adv_grad_norm.is_some()
             || self.pgd_iterations.is_some()
             || self.pgd_epsilon.is_some()
+            || self.clip_min.is_some()
+            || self.clip_max.is_some()
             || self.random_init;
         if wants_adversarial {
             let adv = config.adversarial.get_or_insert_with(AdvRegConfig::default);
@@ -147,6 +178,20 @@ impl TrainArgs {
         config.validate().map_err(anyhow::Error::msg)?;
         Ok(config)
     }
+
+    /// The time budget of `--max-minutes`.
+    fn max_duration(&self) -> anyhow::Result<Option<Duration>> {
+        self.max_minutes
+            .map(|minutes| {
+                Duration::try_from_secs_f64(minutes * 60.0)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("--max-minutes {minutes}: expected a positive number")
+                    })
+            })
+            .transpose()
+    }
 }
 
 fn set<T>(field: &mut T, value: Option<T>) {
@@ -157,14 +202,15 @@ fn set<T>(field: &mut T, value: Option<T>) {
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let config = args.config()?;
+    let max_duration = args.max_duration()?;
     let compute = args.compute.compute()?;
-    let dataset = args.data.load(args.lenient, args.classes.as_deref())?;
-    let (train_set, validation) = train_validation(&dataset, args.val_fraction, config.seed)?;
+    let dataset = super::source::load(&args.data, args.lenient)?;
+    let parts = config.parts(&dataset)?;
     eprintln!(
         "training on {} faces, validating on {} ({} classes, {} backend)",
-        train_set.len(),
-        validation.len(),
-        train_set.classes().len(),
+        parts.train.len(),
+        parts.validation.len(),
+        parts.train.classes().len(),
         compute.backend
     );
     let options = RunOptions {
@@ -172,11 +218,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         name: args.name.clone(),
         resume: args.resume,
         compute,
+        max_duration,
+        data_source: Some(args.data.absolute().to_string()),
     };
     let mut progress = Progress::default();
-    let outcome = train::fit(&config, &train_set, Some(&validation), &options, &mut |e| {
-        progress.on(e)
-    })?;
+    let outcome = train::fit(
+        &config,
+        &parts.train,
+        Some(&parts.validation),
+        &options,
+        &mut |e| progress.on(e),
+    )?;
     progress.finish();
     println!("run directory: {}", outcome.run_dir.path.display());
     match super::plot::draw_run(&outcome.run_dir.path) {
@@ -185,6 +237,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     if let Some((epoch, accuracy)) = outcome.best {
         println!("best validation accuracy {:.4} at epoch {epoch}", accuracy);
+    }
+    if outcome.status == fer::run::RunStatus::OutOfTime {
+        println!(
+            "stopped after epoch {} of {}: the --max-minutes budget was spent (--resume continues)",
+            outcome.history.last().map_or(0, |r| r.epoch),
+            config.epochs
+        );
     }
     Ok(())
 }
@@ -272,5 +331,202 @@ impl Progress {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// `fer train`'s flags alone, as clap parses them.
+    #[derive(Debug, Parser)]
+    struct Train {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+
+    fn parse(flags: &[&str]) -> TrainArgs {
+        let argv = std::iter::once("train").chain(flags.iter().copied());
+        Train::try_parse_from(argv).unwrap().args
+    }
+
+    fn config(flags: &[&str]) -> TrainConfig {
+        parse(flags).config().unwrap()
+    }
+
+    #[test]
+    fn every_configuration_flag_reaches_the_configuration() {
+        let c = config(&[
+            "--preset",
+            "small",
+            "--epochs",
+            "7",
+            "--batch-size",
+            "16",
+            "--lr",
+            "0.01",
+            "--seed",
+            "9",
+            "--rotation",
+            "5",
+            "--zoom",
+            "0.2",
+            "--shift",
+            "0.1",
+            "--flip",
+            "--early-stopping",
+            "3",
+            "--classes",
+            "happy,sadness,6",
+            "--val-fraction",
+            "0.2",
+        ]);
+        assert_eq!(
+            c.model,
+            ModelChoice::Preset {
+                preset: "small".into()
+            }
+        );
+        assert_eq!(
+            (c.epochs, c.batch_size, c.learning_rate, c.seed),
+            (7, 16, 0.01, 9)
+        );
+        let a = c.augment;
+        assert_eq!(
+            (a.rotation_degrees, a.zoom, a.shift, a.horizontal_flip),
+            (5.0, 0.2, 0.1, true)
+        );
+        assert_eq!(c.early_stopping_patience, Some(3));
+        assert_eq!(
+            c.classes,
+            Some(vec![Emotion::Happiness, Emotion::Sadness, Emotion::Neutral])
+        );
+        assert_eq!(
+            c.split,
+            SplitPlan::Usage {
+                validation_fraction: 0.2
+            }
+        );
+        assert!(c.adversarial.is_none());
+    }
+
+    #[test]
+    fn adversarial_flags_set_nsl_settings_alone_or_over_a_file() {
+        let c = config(&[
+            "--multiplier",
+            "0.3",
+            "--adv-step-size",
+            "0.12",
+            "--adv-grad-norm",
+            "infinity",
+            "--pgd-iterations",
+            "3",
+            "--pgd-epsilon",
+            "0.05",
+            "--clip-min",
+            "0",
+            "--clip-max",
+            "1",
+            "--random-init",
+        ]);
+        let adv = c.adversarial.unwrap();
+        assert_eq!((adv.multiplier, adv.adv_step_size), (0.3, 0.12));
+        assert_eq!(adv.adv_grad_norm, AdvNorm::Infinity);
+        assert_eq!((adv.pgd_iterations, adv.pgd_epsilon), (3, Some(0.05)));
+        assert_eq!(
+            (adv.clip_value_min, adv.clip_value_max),
+            (Some(0.0), Some(1.0))
+        );
+        assert!(adv.random_init);
+        assert_eq!(
+            config(&["--adversarial"]).adversarial,
+            Some(AdvRegConfig::default())
+        );
+
+        // Clip flags alone turn regularization on; over a recipe they change its table.
+        let clipped = config(&["--clip-max", "0.9"]).adversarial.unwrap();
+        assert_eq!(clipped.clip_value_max, Some(0.9));
+        let recipe = config(&["--recipe", "report-5.2", "--clip-min", "0.1"]);
+        let adv = recipe.adversarial.unwrap();
+        assert_eq!((adv.multiplier, adv.clip_value_min), (0.3, Some(0.1)));
+    }
+
+    #[test]
+    fn recipes_and_config_files_are_bases_that_flags_override() {
+        let c = config(&[
+            "--recipe",
+            "report-4.2",
+            "--epochs",
+            "2",
+            "--val-fraction",
+            "0.2",
+        ]);
+        assert_eq!(c.recipe.as_deref(), Some("report-4.2"));
+        assert_eq!(c.epochs, 2);
+        assert_eq!(
+            c.split,
+            SplitPlan::Stratified {
+                train_fraction: 0.8,
+                seed: 42
+            }
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("run.toml");
+        std::fs::write(&file, "epochs = 4\nseed = 3\n").unwrap();
+        let c = config(&["--config", file.to_str().unwrap(), "--seed", "8"]);
+        assert_eq!((c.epochs, c.seed), (4, 8));
+        let both = Train::try_parse_from(["train", "--config", "a.toml", "--recipe", "report-4.2"]);
+        assert!(both
+            .unwrap_err()
+            .to_string()
+            .contains("cannot be used with"));
+        let error = parse(&["--recipe", "report-7"])
+            .config()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown recipe 'report-7'") && error.contains("report-3class"));
+        let error = parse(&["--val-fraction", "1.5"])
+            .config()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("validation_fraction 1.5"), "{error}");
+    }
+
+    #[test]
+    fn run_flags_are_kept() {
+        let args = parse(&[
+            "--data",
+            "synthetic:50:2",
+            "--run-dir",
+            "elsewhere",
+            "--name",
+            "x",
+            "--resume",
+            "--lenient",
+            "--backend",
+            "flex",
+            "--device",
+            "cpu",
+            "--max-minutes",
+            "1.5",
+        ]);
+        assert_eq!(args.data, DataSpec::Synthetic { n: 50, seed: 2 });
+        assert_eq!(args.run_dir, PathBuf::from("elsewhere"));
+        assert_eq!(args.name.as_deref(), Some("x"));
+        assert!(args.resume && args.lenient);
+        assert_eq!(args.max_duration().unwrap(), Some(Duration::from_secs(90)));
+        assert!(args.compute.compute().is_ok());
+        for bad in ["0", "nan", "-2", "inf"] {
+            let error = parse(&["--max-minutes", bad]).max_duration().unwrap_err();
+            assert!(
+                error.to_string().contains("expected a positive number"),
+                "{bad}"
+            );
+        }
+        assert!(
+            Train::try_parse_from(["train", "--resume"]).is_err(),
+            "--resume needs --name"
+        );
     }
 }

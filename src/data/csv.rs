@@ -92,8 +92,10 @@ pub fn read_csv_from<R: Read>(input: R, path: &Path, options: &LoadOptions) -> R
     let mut labels: Vec<u8> = Vec::new();
     let mut usage: Vec<Split> = Vec::new();
     let mut skipped = Vec::new();
+    // Data rows kept, by their 0-based index in the file (differs from 0.. once one is skipped).
+    let mut rows: Vec<u32> = Vec::new();
     let mut record = ::csv::ByteRecord::new();
-    loop {
+    for row_index in 0u32.. {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
@@ -105,6 +107,7 @@ pub fn read_csv_from<R: Read>(input: R, path: &Path, options: &LoadOptions) -> R
         let row = parse_row(&record, &columns, &mut pixels[start..]);
         match row {
             Ok((label, split)) => {
+                rows.push(row_index);
                 if let Some(label) = label {
                     labels.push(label);
                 }
@@ -143,7 +146,8 @@ pub fn read_csv_from<R: Read>(input: R, path: &Path, options: &LoadOptions) -> R
         columns.emotion.map(|_| labels),
         columns.usage.map(|_| usage),
         Emotion::ALL.to_vec(),
-    )?;
+    )?
+    .with_source_rows(rows)?;
     Ok(Loaded { dataset, skipped })
 }
 

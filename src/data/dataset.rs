@@ -84,6 +84,8 @@ pub struct Dataset {
     labels: Option<Vec<u8>>,
     usage: Option<Vec<Split>>,
     classes: Vec<Emotion>,
+    /// Where each face came from: its 0-based data row in the source (see [`Dataset::source_row`]).
+    rows: Vec<u32>,
 }
 
 /// The three parts of a data set by its `Usage` column.
@@ -136,7 +138,41 @@ impl Dataset {
             labels,
             usage,
             classes,
+            rows: (0..n as u32).collect(),
         })
+    }
+
+    /// Sets the source row of every face, for loaders that skip rows (a lenient load).
+    pub fn with_source_rows(mut self, rows: Vec<u32>) -> Result<Dataset> {
+        if rows.len() != self.len() {
+            return Err(DataError::Invalid(format!(
+                "{} source rows for {} faces",
+                rows.len(),
+                self.len()
+            )));
+        }
+        self.rows = rows;
+        Ok(self)
+    }
+
+    /// The 0-based data row (header not counted) that face `i` was read from.
+    ///
+    /// Splits, subsets and class selections keep it, so predictions and wrong answers can be
+    /// traced back to the file: row `r` of a CSV is line `r + 2`. In an image-folder tree it
+    /// is the image's position in the sorted listing; in synthetic data, the face's number.
+    ///
+    /// ```
+    /// use fer::data::{Dataset, Emotion, FACE_PIXELS};
+    /// let ds = Dataset::new(vec![0; 4 * FACE_PIXELS], Some(vec![0, 3, 4, 3]), None, Emotion::ALL.to_vec())?;
+    /// let happy = ds.select_classes(&[Emotion::Happiness])?;
+    /// assert_eq!((happy.source_row(0), happy.source_row(1)), (1, 3));
+    /// # Ok::<(), fer::data::DataError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// When `i >= len()`.
+    pub fn source_row(&self, i: usize) -> usize {
+        self.rows[i] as usize
     }
 
     /// Number of faces.
@@ -211,6 +247,7 @@ impl Dataset {
                 .as_ref()
                 .map(|u| indices.iter().map(|&i| u[i]).collect()),
             classes: self.classes.clone(),
+            rows: indices.iter().map(|&i| self.rows[i]).collect(),
         }
     }
 

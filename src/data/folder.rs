@@ -67,6 +67,13 @@ struct Entry {
     split: Option<Split>,
 }
 
+/// True for a file name with an image extension fer reads (.png, .jpg, .jpeg; any case).
+pub fn is_image(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 /// Reads an image-folder tree.
 ///
 /// ```no_run
@@ -90,9 +97,11 @@ pub fn read_folder(root: impl AsRef<Path>, options: &LoadOptions) -> Result<Load
     let mut labels = Vec::with_capacity(entries.len());
     let mut usage = Vec::with_capacity(entries.len());
     let mut skipped = Vec::new();
-    for (entry, face) in entries.iter().zip(faces) {
+    let mut rows = Vec::with_capacity(entries.len());
+    for (row, (entry, face)) in (0u32..).zip(entries.iter().zip(faces)) {
         match face {
             Ok(face) => {
+                rows.push(row);
                 pixels.extend_from_slice(&face);
                 labels.push(entry.label as u8);
                 usage.extend(entry.split);
@@ -123,7 +132,8 @@ pub fn read_folder(root: impl AsRef<Path>, options: &LoadOptions) -> Result<Load
         Some(labels),
         has_usage.then_some(usage),
         Emotion::ALL.to_vec(),
-    )?;
+    )?
+    .with_source_rows(rows)?;
     Ok(Loaded { dataset, skipped })
 }
 
@@ -191,11 +201,7 @@ fn list_class(dir: &Path, name: &str, split: Option<Split>, out: &mut Vec<Entry>
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| DataError::io(dir, e))? {
         let path = entry.map_err(|e| DataError::io(dir, e))?.path();
-        let is_image = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-        if is_image && path.is_file() {
+        if is_image(&path) && path.is_file() {
             files.push(path);
         }
     }

@@ -10,6 +10,8 @@ mod error;
 pub mod folder;
 mod pixels;
 mod source;
+mod spec;
+mod split_plan;
 mod stats;
 pub mod synth;
 
@@ -18,6 +20,8 @@ pub use batch::{Batch, BatchConfig, Batches};
 pub use dataset::{Dataset, Split, UsageSplit};
 pub use emotion::{Emotion, FACE_PIXELS, SIDE};
 pub use error::{DataError, Result, RowError};
+pub use spec::DataSpec;
+pub use split_plan::{SplitParts, SplitPlan};
 pub use stats::{ClassCounts, PixelStats, PixelSummary};
 
 /// How strictly to load.

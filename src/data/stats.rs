@@ -2,11 +2,6 @@
 
 use std::fmt;
 
-use ndarray::{Array1, ArrayView1};
-use ndarray_stats::interpolate::Nearest;
-use ndarray_stats::Quantile1dExt;
-use noisy_float::types::n64;
-
 use super::dataset::{Dataset, Split};
 use super::emotion::Emotion;
 use super::error::Result;
@@ -103,33 +98,84 @@ pub struct PixelSummary {
     pub max: u8,
 }
 
-impl PixelSummary {
-    /// Summarizes `pixels`; quantiles are the nearest observed levels (ndarray-stats).
-    fn of(pixels: ArrayView1<'_, u8>) -> Option<PixelSummary> {
-        if pixels.is_empty() {
+/// How many pixels have each of the 256 gray levels.
+///
+/// Pixels are bytes, so a histogram holds everything the summary needs: exact quantiles,
+/// mean and standard deviation in one pass, whatever the number of faces.
+#[derive(Debug, Clone, PartialEq)]
+struct LevelHistogram([u64; 256]);
+
+impl LevelHistogram {
+    fn new() -> LevelHistogram {
+        LevelHistogram([0; 256])
+    }
+
+    fn add(&mut self, pixels: &[u8]) {
+        for &p in pixels {
+            self.0[p as usize] += 1;
+        }
+    }
+
+    fn count(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// The level at sorted position `index` (0-based).
+    fn level_at(&self, index: u64) -> u8 {
+        let mut seen = 0;
+        for (level, &n) in self.0.iter().enumerate() {
+            seen += n;
+            if seen > index {
+                return level as u8;
+            }
+        }
+        255
+    }
+
+    /// The `q` quantile as the nearest observed level: sorted position `q·(n-1)`, rounded
+    /// half up (ndarray-stats' `Nearest`).
+    fn quantile(&self, q: f64) -> u8 {
+        let position = q * (self.count() - 1) as f64;
+        let index = if position.fract() < 0.5 {
+            position.floor()
+        } else {
+            position.ceil()
+        };
+        self.level_at(index as u64)
+    }
+
+    fn summary(&self) -> Option<PixelSummary> {
+        let count = self.count();
+        if count == 0 {
             return None;
         }
-        let (sum, sum_sq) = pixels.iter().fold((0u64, 0u64), |(s, q), &p| {
-            (s + p as u64, q + (p as u64) * (p as u64))
-        });
-        let n = pixels.len() as f64;
+        let (mut sum, mut sum_sq) = (0u128, 0u128);
+        for (level, &n) in self.0.iter().enumerate() {
+            sum += level as u128 * n as u128;
+            sum_sq += (level * level) as u128 * n as u128;
+        }
+        let n = count as f64;
         let mean = sum as f64 / n;
         let var = (sum_sq as f64 / n - mean * mean).max(0.0);
-        let mut owned: Array1<u8> = pixels.to_owned();
-        let qs = Array1::from(vec![n64(0.0), n64(0.25), n64(0.5), n64(0.75), n64(1.0)]);
-        let q = owned
-            .quantiles_mut(&qs, &Nearest)
-            .expect("non-empty array has quantiles");
         Some(PixelSummary {
-            count: pixels.len(),
+            count: count as usize,
             mean,
             std: var.sqrt(),
-            min: q[0],
-            q25: q[1],
-            median: q[2],
-            q75: q[3],
-            max: q[4],
+            min: self.quantile(0.0),
+            q25: self.quantile(0.25),
+            median: self.quantile(0.5),
+            q75: self.quantile(0.75),
+            max: self.quantile(1.0),
         })
+    }
+}
+
+impl PixelSummary {
+    /// Summarizes `pixels`; quantiles are the nearest observed levels.
+    pub fn of(pixels: &[u8]) -> Option<PixelSummary> {
+        let mut histogram = LevelHistogram::new();
+        histogram.add(pixels);
+        histogram.summary()
     }
 }
 
@@ -152,23 +198,34 @@ impl PixelStats {
     /// # Ok::<(), fer::data::DataError>(())
     /// ```
     pub fn of(dataset: &Dataset) -> Option<PixelStats> {
-        let overall = PixelSummary::of(ArrayView1::from(dataset.pixels()))?;
+        let mut per_class = vec![LevelHistogram::new(); dataset.classes().len()];
+        let mut overall = LevelHistogram::new();
+        match dataset.labels() {
+            Some(labels) => {
+                for (i, &label) in labels.iter().enumerate() {
+                    per_class[label as usize].add(dataset.face(i));
+                }
+                for class in &per_class {
+                    for (total, n) in overall.0.iter_mut().zip(class.0) {
+                        *total += n;
+                    }
+                }
+            }
+            None => overall.add(dataset.pixels()),
+        }
         let per_class = match dataset.labels() {
             None => Vec::new(),
-            Some(labels) => {
-                let mut buckets = vec![Vec::new(); dataset.classes().len()];
-                for (i, &label) in labels.iter().enumerate() {
-                    buckets[label as usize].extend_from_slice(dataset.face(i));
-                }
-                dataset
-                    .classes()
-                    .iter()
-                    .zip(buckets)
-                    .map(|(&e, pixels)| (e, PixelSummary::of(ArrayView1::from(&pixels))))
-                    .collect()
-            }
+            Some(_) => dataset
+                .classes()
+                .iter()
+                .zip(&per_class)
+                .map(|(&e, histogram)| (e, histogram.summary()))
+                .collect(),
         };
-        Some(PixelStats { overall, per_class })
+        Some(PixelStats {
+            overall: overall.summary()?,
+            per_class,
+        })
     }
 
     /// Global mean and standard deviation of pixels scaled to [0, 1], for normalization.
@@ -230,10 +287,62 @@ mod tests {
         let face: Vec<u8> = (0..FACE_PIXELS)
             .map(|i| (i * 256 / FACE_PIXELS) as u8)
             .collect();
-        let s = PixelSummary::of(ArrayView1::from(&face)).unwrap();
+        let s = PixelSummary::of(&face).unwrap();
         assert_eq!(
             (s.min, s.q25, s.median, s.q75, s.max),
             (0, 64, 128, 191, 255)
+        );
+    }
+
+    /// Nearest-rank quantiles by sorting, the definition the histogram must reproduce.
+    fn sorted_quantile(sorted: &[u8], q: f64) -> u8 {
+        sorted[(q * (sorted.len() - 1) as f64 + 0.5).floor() as usize]
+    }
+
+    #[test]
+    fn histogram_statistics_equal_sorting_and_ndarray_stats() {
+        use ndarray_stats::{interpolate::Nearest, Quantile1dExt};
+        use noisy_float::types::n64;
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        // Real faces have few distinct levels and heavy ties: draw from a narrow, skewed range.
+        for (n, levels) in [(1, 256), (2, 3), (5, 2), (4_001, 256), (2_304 * 2, 17)] {
+            let pixels: Vec<u8> = (0..n)
+                .map(|_| {
+                    let level: u32 = rng.random_range(0..levels);
+                    (level * level / levels.max(1)).min(255) as u8
+                })
+                .collect();
+            let s = PixelSummary::of(&pixels).unwrap();
+            let mut sorted = pixels.clone();
+            sorted.sort_unstable();
+            let quantiles = [0.0, 0.25, 0.5, 0.75, 1.0].map(|q| sorted_quantile(&sorted, q));
+            assert_eq!([s.min, s.q25, s.median, s.q75, s.max], quantiles, "n={n}");
+            let mut array = ndarray::Array1::from(pixels.clone());
+            let qs =
+                ndarray::Array1::from(vec![n64(0.0), n64(0.25), n64(0.5), n64(0.75), n64(1.0)]);
+            let reference = array.quantiles_mut(&qs, &Nearest).unwrap();
+            assert_eq!(quantiles.to_vec(), reference.to_vec(), "n={n}");
+            let mean = pixels.iter().map(|&p| p as f64).sum::<f64>() / n as f64;
+            let var = pixels
+                .iter()
+                .map(|&p| (p as f64 - mean).powi(2))
+                .sum::<f64>()
+                / n as f64;
+            assert!((s.mean - mean).abs() < 1e-9 && (s.std - var.sqrt()).abs() < 1e-9);
+            assert_eq!(s.count, n);
+        }
+        assert_eq!(PixelSummary::of(&[]), None);
+    }
+
+    #[test]
+    fn unlabeled_faces_have_overall_statistics_only() {
+        let ds = Dataset::new(vec![7; 2 * FACE_PIXELS], None, None, Emotion::ALL.to_vec()).unwrap();
+        let stats = PixelStats::of(&ds).unwrap();
+        assert!(stats.per_class.is_empty());
+        assert_eq!(
+            (stats.overall.count, stats.overall.median),
+            (2 * FACE_PIXELS, 7)
         );
     }
 

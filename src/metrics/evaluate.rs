@@ -4,6 +4,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
+use super::predictions::{argmax, FaceId, Prediction};
 use super::ConfusionMatrix;
 use crate::data::{BatchConfig, DataError, Dataset};
 use crate::nsl::{adversarial_examples, cross_entropy, AdvNorm, AdvRegConfig, Classifier};
@@ -18,9 +19,25 @@ pub struct Evaluation {
     pub confusion: ConfusionMatrix,
     /// Predicted class of every face, in data set order.
     pub predictions: Vec<u8>,
+    /// Class probabilities of every face, in data set order.
+    pub probabilities: Vec<Vec<f32>>,
 }
 
 impl Evaluation {
+    /// Every face's prediction, traced to its row of the data file (for
+    /// [`write_predictions`](super::write_predictions)).
+    pub fn table(&self, dataset: &Dataset) -> Vec<Prediction> {
+        (0..dataset.len())
+            .map(|i| Prediction {
+                face: FaceId::Row(dataset.source_row(i)),
+                usage: dataset.usage().map(|u| u[i]),
+                truth: dataset.labels().map(|l| l[i]),
+                predicted: self.predictions[i],
+                probabilities: self.probabilities[i].clone(),
+            })
+            .collect()
+    }
+
     /// The faces the model got wrong: (row, true class, predicted class).
     pub fn misclassified(&self, dataset: &Dataset) -> Vec<(usize, u8, u8)> {
         let labels = dataset.labels().unwrap_or_default();
@@ -56,6 +73,7 @@ pub fn evaluate<M: Classifier>(
     let labels = dataset.require_labels("evaluation")?;
     let mut confusion = ConfusionMatrix::new(dataset.classes().to_vec());
     let mut predictions = Vec::with_capacity(dataset.len());
+    let mut probabilities = Vec::with_capacity(dataset.len());
     let (mut ce_sum, mut adv_sum) = (0.0, 0.0);
     for batch in dataset.batches(&in_order(batch_size), 0)? {
         let n = batch.len() as f64;
@@ -74,9 +92,15 @@ pub fn evaluate<M: Classifier>(
             .expect("f32 losses");
         ce_sum += values[0] as f64 * n;
         adv_sum += values.get(1).copied().unwrap_or(0.0) as f64 * n;
-        for (k, p) in logits.argmax(1).into_data().iter::<i64>().enumerate() {
+        let probs: Vec<f32> = softmax(logits, 1)
+            .into_data()
+            .try_to_vec()
+            .expect("f32 probabilities");
+        for (k, row) in probs.chunks(dataset.classes().len()).enumerate() {
+            let p = argmax(row);
             confusion.add(batch_labels[k] as usize, p as usize);
-            predictions.push(p as u8);
+            predictions.push(p);
+            probabilities.push(row.to_vec());
         }
     }
     let n = labels.len().max(1) as f64;
@@ -90,6 +114,7 @@ pub fn evaluate<M: Classifier>(
         },
         confusion,
         predictions,
+        probabilities,
     })
 }
 

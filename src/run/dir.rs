@@ -16,7 +16,22 @@ pub enum RunStatus {
     Running,
     Finished,
     StoppedEarly,
+    /// Stopped at an epoch end because the time budget (`--max-minutes`) was spent.
+    OutOfTime,
     Failed,
+}
+
+impl RunStatus {
+    /// The name `run.json` and the `run_end` event use.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::StoppedEarly => "stopped_early",
+            RunStatus::OutOfTime => "out_of_time",
+            RunStatus::Failed => "failed",
+        }
+    }
 }
 
 /// `run.json`: the run's identity, settings and status, rewritten atomically on change.
@@ -35,6 +50,9 @@ pub struct RunInfo {
     /// Unix seconds of the last status change.
     pub updated_time: f64,
     pub status: RunStatus,
+    /// The data the run trained on, as `--data` named it (absent in older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
 }
 
 impl RunInfo {
@@ -217,6 +235,7 @@ mod tests {
             start_time: 1.0,
             updated_time: 1.0,
             status: RunStatus::Running,
+            data: Some("synthetic:10".into()),
         };
         info.write(dir.path()).unwrap();
         info.set_status(RunStatus::Finished);

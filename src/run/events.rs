@@ -92,7 +92,7 @@ pub enum Event {
         best: bool,
     },
     RunEnd {
-        /// `finished` or `stopped_early`.
+        /// `finished`, `stopped_early` or `out_of_time` ([`RunStatus::name`](super::RunStatus::name)).
         status: String,
         epochs_done: usize,
         best_epoch: Option<usize>,

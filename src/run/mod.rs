@@ -5,5 +5,7 @@
 
 mod dir;
 pub mod events;
+mod log;
 
 pub use dir::{hostname, timestamp_name, write_history, EpochRecord, RunDir, RunInfo, RunStatus};
+pub use log::RunLog;

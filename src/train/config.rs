@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::Augment;
+use crate::data::{Augment, DataError, Dataset, Emotion, SplitParts, SplitPlan};
 use crate::model::CnnConfig;
 use crate::nsl::AdvRegConfig;
 
@@ -41,6 +41,9 @@ pub enum LrSchedule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
+    /// The built-in recipe this configuration came from (`recipes/`), which the report
+    /// compares with the study's result.
+    pub recipe: Option<String>,
     pub model: ModelChoice,
     pub epochs: usize,
     pub batch_size: usize,
@@ -57,6 +60,11 @@ pub struct TrainConfig {
     pub lr_schedule: LrSchedule,
     /// A `step` event every this many steps (and at least once a second).
     pub log_every: usize,
+    /// Train on these classes only, relabeled in this order (the study's three-emotion run
+    /// keeps happiness, sadness and neutral); `None` keeps all seven.
+    pub classes: Option<Vec<Emotion>>,
+    /// Which faces train, validate and test.
+    pub split: SplitPlan,
 }
 
 /// A preset by name, or a whole network table.
@@ -88,6 +96,7 @@ impl ModelChoice {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
+            recipe: None,
             model: ModelChoice::Preset {
                 preset: "report-4.2".into(),
             },
@@ -101,6 +110,8 @@ impl Default for TrainConfig {
             early_stopping_patience: None,
             lr_schedule: LrSchedule::Constant,
             log_every: 10,
+            classes: None,
+            split: SplitPlan::default(),
         }
     }
 }
@@ -123,6 +134,10 @@ impl TrainConfig {
         if let Some(adv) = &self.adversarial {
             adv.validate().map_err(|e| format!("adversarial: {e}"))?;
         }
+        self.split.validate()?;
+        if self.classes.as_ref().is_some_and(Vec::is_empty) {
+            return Err("classes must name at least one class".into());
+        }
         match self.lr_schedule {
             LrSchedule::ReduceOnPlateau { factor, .. } if !(factor > 0.0 && factor < 1.0) => {
                 Err(format!("lr_schedule factor {factor} must be in (0, 1)"))
@@ -131,6 +146,16 @@ impl TrainConfig {
                 Err(format!("lr_schedule gamma {gamma} must be positive"))
             }
             _ => Ok(()),
+        }
+    }
+
+    /// The run's faces: `dataset` narrowed to [`classes`](Self::classes), divided by
+    /// [`split`](Self::split). Evaluation calls it with the run's saved configuration, so it
+    /// finds the test faces the run held out.
+    pub fn parts(&self, dataset: &Dataset) -> Result<SplitParts, DataError> {
+        match &self.classes {
+            Some(keep) => self.split.apply(&dataset.select_classes(keep)?, self.seed),
+            None => self.split.apply(dataset, self.seed),
         }
     }
 }

@@ -60,6 +60,12 @@ pub struct RunOptions {
     /// Continue the named run from its last checkpoint.
     pub resume: bool,
     pub compute: Compute,
+    /// Time budget of this call: stop at the first epoch end after which another epoch
+    /// (at the mean epoch time so far) would not fit; the run is marked `out_of_time` and
+    /// `--resume` continues it.
+    pub max_duration: Option<Duration>,
+    /// The data's name for `run.json` (a path or `synthetic:N`), so reports can find it.
+    pub data_source: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -69,6 +75,8 @@ impl Default for RunOptions {
             name: None,
             resume: false,
             compute: Compute::default(),
+            max_duration: None,
+            data_source: None,
         }
     }
 }
@@ -234,8 +242,10 @@ pub fn fit(
             start_time: unix_now(),
             updated_time: unix_now(),
             status: RunStatus::Running,
+            data: None,
         },
     };
+    info.data = options.data_source.clone().or(info.data.take());
     info.config = serde_json::to_value(config).expect("config serializes");
     info.pid = std::process::id();
     info.host = hostname();
@@ -271,7 +281,9 @@ pub fn fit(
 
     let mut status = RunStatus::Finished;
     let mut global_step = state.epoch * steps_per_epoch;
-    for epoch in state.epoch + 1..=config.epochs {
+    let call_started = Instant::now();
+    let first_epoch = state.epoch + 1;
+    for epoch in first_epoch..=config.epochs {
         let started = Instant::now();
         train_device.seed(epoch_seed(config.seed, epoch));
         let mut running = Running::new(classes.len());
@@ -411,13 +423,20 @@ pub fn fit(
             status = RunStatus::StoppedEarly;
             break;
         }
+        let spent = call_started.elapsed();
+        let mean_epoch = spent / (epoch + 1 - first_epoch) as u32;
+        if options
+            .max_duration
+            .is_some_and(|budget| spent + mean_epoch > budget)
+            && epoch < config.epochs
+        {
+            status = RunStatus::OutOfTime;
+            break;
+        }
     }
 
     emit(Event::RunEnd {
-        status: match status {
-            RunStatus::StoppedEarly => "stopped_early".into(),
-            _ => "finished".into(),
-        },
+        status: status.name().into(),
         epochs_done: state.epoch,
         best_epoch: state.best.map(|(e, _)| e),
         best_validation_accuracy: state.best.map(|(_, a)| a),

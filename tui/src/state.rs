@@ -16,6 +16,8 @@ pub enum Status {
     Running,
     Finished,
     StoppedEarly,
+    /// Stopped at an epoch end when its time budget was spent; resumable.
+    OutOfTime,
     Failed,
     /// `run.json` says running but the process is gone and no end was logged.
     Stale,
@@ -28,6 +30,7 @@ impl Status {
             Status::Running => "running",
             Status::Finished => "finished",
             Status::StoppedEarly => "stopped early",
+            Status::OutOfTime => "out of time",
             Status::Failed => "failed",
             Status::Stale => "stale",
         }
@@ -163,12 +166,15 @@ impl RunView {
         self.started.get_or_insert(info.start_time);
         self.status = match info.status {
             RunStatus::Running => match self.status {
-                Status::Finished | Status::StoppedEarly | Status::Failed => self.status,
+                Status::Finished | Status::StoppedEarly | Status::OutOfTime | Status::Failed => {
+                    self.status
+                }
                 _ if process_alive == Some(false) => Status::Stale,
                 _ => Status::Running,
             },
             RunStatus::Finished => Status::Finished,
             RunStatus::StoppedEarly => Status::StoppedEarly,
+            RunStatus::OutOfTime => Status::OutOfTime,
             RunStatus::Failed => Status::Failed,
         };
     }
@@ -270,10 +276,10 @@ impl RunView {
                 best_validation_accuracy,
                 ..
             } => {
-                self.status = if status == "stopped_early" {
-                    Status::StoppedEarly
-                } else {
-                    Status::Finished
+                self.status = match status.as_str() {
+                    "stopped_early" => Status::StoppedEarly,
+                    "out_of_time" => Status::OutOfTime,
+                    _ => Status::Finished,
                 };
                 if let (Some(e), Some(a)) = (best_epoch, best_validation_accuracy) {
                     self.best = Some((*e, *a));

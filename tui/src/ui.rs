@@ -35,7 +35,7 @@ impl Theme {
         let color = match status {
             Status::Running => Color::Green,
             Status::Finished => Color::Cyan,
-            Status::StoppedEarly => Color::Cyan,
+            Status::StoppedEarly | Status::OutOfTime => Color::Cyan,
             Status::Failed => Color::Red,
             Status::Stale => Color::Yellow,
             Status::Waiting => Color::Gray,

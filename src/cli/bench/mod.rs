@@ -19,7 +19,8 @@ use peers::Peer;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Time loading a data file once and report rows/s, MB/s and peak memory.
+    /// Time loading a data file once and report rows/s, MB/s and peak memory, then the
+    /// time of its statistics (`fer data stats`: class counts and pixel statistics).
     ///
     /// Run it once per file in a fresh process: peak memory is the process's high-water mark.
     Load {
@@ -186,6 +187,19 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
                 rows as f64 / seconds,
                 bytes as f64 / 1e6 / seconds,
                 format_mib(peak_rss_mib())
+            );
+            let start = Instant::now();
+            let counts = fer::data::ClassCounts::of(&loaded.dataset).ok();
+            let stats = fer::data::PixelStats::of(&loaded.dataset);
+            let seconds = start.elapsed().as_secs_f64();
+            println!(
+                "stats: class counts{} and pixel statistics of {} pixels in {seconds:.3} s",
+                if counts.is_some() {
+                    ""
+                } else {
+                    " (unlabeled: none)"
+                },
+                stats.map_or(0, |s| s.overall.count)
             );
             Ok(())
         }
