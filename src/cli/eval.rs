@@ -72,7 +72,7 @@ pub struct EvalArgs {
 }
 
 /// Reads a checkpoint file, or the best checkpoint of a run directory.
-pub fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
+fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
     let file = if path.is_dir() {
         RunDir {
             path: path.to_path_buf(),
@@ -84,32 +84,15 @@ pub fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
     Checkpoint::read(&file).with_context(|| format!("reading checkpoint {}", file.display()))
 }
 
-/// The faces of the checkpoint's classes, divided as its run divided them.
-pub fn run_data(
-    ckpt: &Checkpoint,
-    spec: &DataSpec,
-    lenient: bool,
-) -> anyhow::Result<(Dataset, fer::data::SplitParts)> {
-    let dataset = source::load(spec, lenient)?;
-    let classes = &ckpt.state.classes;
-    let dataset = if classes.as_slice() == Emotion::ALL {
-        dataset
-    } else {
-        dataset.select_classes(classes)?
-    };
-    let config = &ckpt.state.config;
-    let parts = config.split.apply(&dataset, config.seed)?;
-    Ok((dataset, parts))
-}
-
 pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
     let device = args.compute.device()?;
     let ckpt = read_checkpoint(&args.checkpoint)?;
-    let (whole, parts) = run_data(&ckpt, &args.data, args.lenient)?;
+    let loaded = source::load(&args.data, args.lenient)?;
+    let (whole, parts) = ckpt.faces(&loaded)?;
     let (dataset, split) = SplitChoice::select(args.split, &whole, &parts)?;
     let model = ckpt.model(&device)?.valid();
     let adversarial = ckpt.state.config.adversarial.as_ref();
-    let result = evaluate(&model, &dataset, args.batch_size, adversarial, &device)?;
+    let result = evaluate(&model, dataset, args.batch_size, adversarial, &device)?;
     let m = result.metrics;
     println!(
         "{} faces ({split}): loss {:.4}  categorical_crossentropy {:.4}  categorical_accuracy {:.4}  scaled_adversarial_loss {:.4}\n",
@@ -117,7 +100,7 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
     );
     println!("{}", result.confusion.report());
     println!("{}", result.confusion);
-    let table = result.table(&dataset);
+    let table = result.table(dataset);
     let mut wrong: Vec<&Prediction> = table
         .iter()
         .filter(|p| p.truth != Some(p.predicted))
@@ -169,7 +152,7 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             let accuracy = accuracy_under_attack(
                 &model,
                 &reference,
-                &dataset,
+                dataset,
                 attack,
                 args.batch_size,
                 &device,
@@ -276,10 +259,7 @@ pub fn run_predict(args: PredictArgs) -> anyhow::Result<()> {
                 probabilities: Vec::new(),
             })
             .collect();
-        (
-            Dataset::new(dataset.pixels().to_vec(), None, None, classes.clone())?,
-            rows,
-        )
+        (dataset, rows)
     } else {
         let mut files = Vec::new();
         for input in &args.inputs {

@@ -34,27 +34,22 @@ pub enum SplitChoice {
 impl SplitChoice {
     /// The chosen part: `None` (no `--split`) is the test part when the data has one, else
     /// the validation part. Returns the part and its name.
-    pub fn select(
+    pub fn select<'a>(
         choice: Option<SplitChoice>,
-        whole: &Dataset,
-        parts: &SplitParts,
-    ) -> anyhow::Result<(Dataset, &'static str)> {
+        whole: &'a Dataset,
+        parts: &'a SplitParts,
+    ) -> anyhow::Result<(&'a Dataset, &'static str)> {
         let choice = choice.unwrap_or(if parts.test.is_some() {
             SplitChoice::Test
         } else {
             SplitChoice::Validation
         });
         let split = match choice {
-            SplitChoice::All => return Ok((whole.clone(), "all")),
+            SplitChoice::All => return Ok((whole, "all")),
             SplitChoice::Train => Split::Train,
             SplitChoice::Validation => Split::Validation,
             SplitChoice::Test => Split::Test,
         };
-        let name = match split {
-            Split::Train => "train",
-            Split::Validation => "validation",
-            Split::Test => "test",
-        };
-        Ok((parts.part(split)?.clone(), name))
+        Ok((parts.part(split)?, split.part_name()))
     }
 }

@@ -34,6 +34,15 @@ impl Split {
         }
     }
 
+    /// The split's plain name in reports: train, validation or test.
+    pub fn part_name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Validation => "validation",
+            Split::Test => "test",
+        }
+    }
+
     /// The folder name of this split in an image-folder tree.
     pub fn folder_name(self) -> &'static str {
         match self {

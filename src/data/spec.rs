@@ -65,12 +65,15 @@ impl std::fmt::Display for DataSpec {
 }
 
 impl DataSpec {
-    /// The same data named from anywhere: a relative path made absolute.
+    /// The same data named from anywhere: a path made canonical (absolute if it does not
+    /// exist).
     pub fn absolute(&self) -> DataSpec {
         match self {
-            DataSpec::Path(path) => {
-                DataSpec::Path(std::path::absolute(path).unwrap_or_else(|_| path.clone()))
-            }
+            DataSpec::Path(path) => DataSpec::Path(
+                std::fs::canonicalize(path)
+                    .or_else(|_| std::path::absolute(path))
+                    .unwrap_or_else(|_| path.clone()),
+            ),
             synthetic => synthetic.clone(),
         }
     }

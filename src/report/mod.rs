@@ -19,7 +19,7 @@ use burn::prelude::Device;
 
 pub use document::{Block, Document};
 
-use crate::data::{DataError, DataSpec, Dataset, Emotion, LoadOptions, Split, SplitPlan};
+use crate::data::{DataError, DataSpec, Dataset, LoadOptions, Split, SplitPlan};
 use crate::metrics::{accuracy_under_attack, evaluate, Attack, ConfusionMatrix};
 use crate::run::events::Metrics;
 use crate::run::{RunDir, RunInfo, RunLog, RunStatus};
@@ -100,7 +100,8 @@ struct RunSection {
     evaluations: Vec<(&'static str, usize, Metrics)>,
     /// The test part's name and confusion matrix.
     test: Option<(&'static str, ConfusionMatrix)>,
-    /// (attack, epsilon, accuracy) on `attacked` faces.
+    /// (attack, epsilon, accuracy) on the first `attacked` faces of the test part, with
+    /// "clean" at epsilon 0 first.
     robustness: Vec<(&'static str, f64, f64)>,
     attacked: usize,
     train_faces: Option<usize>,
@@ -193,55 +194,55 @@ fn measure_run(
             .map_err(data_error)?;
         data_cache.insert(key.clone(), loaded.dataset);
     }
-    let whole = &data_cache[&key];
-    let classes = &ckpt.state.classes;
-    let selected;
-    let dataset = if classes.as_slice() == Emotion::ALL {
-        whole
-    } else {
-        selected = whole.select_classes(classes).map_err(data_error)?;
-        &selected
-    };
+    let (_, parts) = ckpt.faces(&data_cache[&key]).map_err(data_error)?;
     let config = &ckpt.state.config;
-    let parts = config
-        .split
-        .apply(dataset, config.seed)
-        .map_err(data_error)?;
     section.train_faces = Some(parts.train.len());
     let model = ckpt.model(device).map_err(io_error(&last))?.valid();
-    for &split in &options.splits {
-        let Ok(part) = parts.part(split) else {
-            continue;
-        };
-        let result = evaluate(
+    let evaluate_part = |part: &Dataset| {
+        evaluate(
             &model,
             part,
             options.batch_size,
             config.adversarial.as_ref(),
             device,
         )
-        .map_err(data_error)?;
+        .map_err(data_error)
+    };
+    let (test_split, test) = match &parts.test {
+        Some(test) => (Split::Test, test),
+        None => (Split::Validation, &parts.validation),
+    };
+    let mut test_result = None;
+    for &split in &options.splits {
+        let Ok(part) = parts.part(split) else {
+            continue;
+        };
+        let result = evaluate_part(part)?;
         section
             .evaluations
-            .push((part_name(split), part.len(), result.metrics));
+            .push((split.part_name(), part.len(), result.metrics));
+        if split == test_split {
+            test_result = Some(result);
+        }
     }
-    let (test_name, test) = match &parts.test {
-        Some(test) => ("test", test),
-        None => ("validation", &parts.validation),
+    let result = match test_result {
+        Some(result) => result,
+        None => evaluate_part(test)?,
     };
-    let result = evaluate(
-        &model,
-        test,
-        options.batch_size,
-        config.adversarial.as_ref(),
-        device,
-    )
-    .map_err(data_error)?;
-    section.test = Some((test_name, result.confusion));
+    let test_name = test_split.part_name();
     if options.attack_faces > 0 && !options.epsilons.is_empty() {
         let n = options.attack_faces.min(test.len());
         let attacked = test.subset(&(0..n).collect::<Vec<_>>());
         section.attacked = n;
+        let labels = attacked.labels().unwrap_or_default();
+        let clean = labels
+            .iter()
+            .zip(&result.predictions)
+            .filter(|(t, p)| t == p)
+            .count();
+        section
+            .robustness
+            .push(("clean", 0.0, clean as f64 / n.max(1) as f64));
         for &epsilon in &options.epsilons {
             for (name, attack) in [
                 ("FGSM", Attack::Fgsm { epsilon }),
@@ -266,15 +267,8 @@ fn measure_run(
             }
         }
     }
+    section.test = Some((test_name, result.confusion));
     Ok(section)
-}
-
-fn part_name(split: Split) -> &'static str {
-    match split {
-        Split::Train => "train",
-        Split::Validation => "validation",
-        Split::Test => "test",
-    }
 }
 
 fn fixed(value: f64) -> String {
@@ -393,15 +387,7 @@ fn summary_blocks(sections: &[RunSection], blocks: &mut Vec<Block>) {
             };
             format!("{} ({kind})", s.name)
         }));
-        let mut rows = vec![{
-            let mut row = vec!["clean".to_string(), "0".to_string()];
-            row.extend(
-                attacked
-                    .iter()
-                    .map(|s| test_accuracy(s).map_or("-".into(), fixed)),
-            );
-            row
-        }];
+        let mut rows = Vec::new();
         for (i, &(name, epsilon, _)) in attacked[0].robustness.iter().enumerate() {
             let mut row = vec![name.to_string(), epsilon.to_string()];
             row.extend(attacked.iter().map(|s| {
@@ -414,7 +400,7 @@ fn summary_blocks(sections: &[RunSection], blocks: &mut Vec<Block>) {
         }
         blocks.push(Block::Table { header, rows });
         blocks.push(Block::Paragraph(
-            "Each model is attacked through its own gradients (white box), on the first faces of its test part; clean accuracy is on the whole test part.".into(),
+            "Each model is attacked through its own gradients (white box); all figures, clean ones included, are on the same first faces of its test part.".into(),
         ));
     }
 }
@@ -591,24 +577,19 @@ fn section_blocks(
     }
     if !section.robustness.is_empty() {
         blocks.push(Block::Heading(3, "Robustness".into()));
-        let mut rows = vec![vec![
-            "clean".to_string(),
-            "0".into(),
-            test_accuracy(section).map_or("-".into(), fixed),
-        ]];
-        rows.extend(
-            section
-                .robustness
-                .iter()
-                .map(|&(name, eps, acc)| vec![name.to_string(), eps.to_string(), fixed(acc)]),
-        );
+        let rows = section
+            .robustness
+            .iter()
+            .map(|&(name, eps, acc)| vec![name.to_string(), eps.to_string(), fixed(acc)])
+            .collect();
         blocks.push(Block::Table {
             header: ["attack", "epsilon", "accuracy"].map(String::from).to_vec(),
             rows,
         });
         blocks.push(Block::Paragraph(format!(
-            "Attacks on the first {} faces of the test part, through the model's own gradients, bounded in the infinity norm on [0, 1] images.",
-            section.attacked
+            "On the first {} faces of the {} part; attacks through the model's own gradients, bounded in the infinity norm on [0, 1] images.",
+            section.attacked,
+            section.test.as_ref().map_or("test", |t| t.0)
         )));
     }
     if let Some(recipe) = study_of(section) {
@@ -668,6 +649,11 @@ fn section_blocks(
             rows,
         });
         let mut note = format!("The study: {}.", study.note);
+        if section.test.as_ref().is_some_and(|t| t.0 != "test") {
+            note.push_str(
+                " fer's test figures are on the validation part: the data has no test faces.",
+            );
+        }
         if let Some(config) = &section.config {
             let done = section.log.history.last().map_or(0, |r| r.epoch);
             let planned = Recipe::named(recipe.name).map_or(config.epochs, |r| r.config().epochs);

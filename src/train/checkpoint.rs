@@ -4,6 +4,7 @@
 //! Layout: `FERCKPT1`, then three length-prefixed (u64 little-endian) parts: the JSON
 //! [`CheckpointState`], the model (burnpack) and the optimizer state (burnpack).
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::TrainConfig;
 use crate::atomic::write_atomically;
-use crate::data::Emotion;
+use crate::data::{DataError, Dataset, Emotion, SplitParts};
 use crate::model::{Cnn, CnnConfig};
 use crate::run::EpochRecord;
 
@@ -113,6 +114,23 @@ impl Checkpoint {
             .load_from(&mut store)
             .map_err(|e| io::Error::other(format!("loading weights: {e:?}")))?;
         Ok(model)
+    }
+
+    /// `dataset` as the run saw it: narrowed to the run's classes (relabeled in its order)
+    /// and divided by its split plan, so evaluation finds the faces the run held out.
+    pub fn faces<'a>(
+        &self,
+        dataset: &'a Dataset,
+    ) -> Result<(Cow<'a, Dataset>, SplitParts), DataError> {
+        let classes = &self.state.classes;
+        let dataset = if classes.as_slice() == Emotion::ALL {
+            Cow::Borrowed(dataset)
+        } else {
+            Cow::Owned(dataset.select_classes(classes)?)
+        };
+        let config = &self.state.config;
+        let parts = config.split.apply(&dataset, config.seed)?;
+        Ok((dataset, parts))
     }
 
     /// Restores the saved optimizer state into `optimizer`.
