@@ -1,24 +1,8 @@
 //! The `fer` binary end to end: real files in, real output and exit codes out.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn fer(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fer"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("fer runs")
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "fer failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use common::{fer, stdout};
 
 #[test]
 fn synth_stats_and_convert_round_trip() {

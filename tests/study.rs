@@ -1,25 +1,12 @@
 //! The study's path through the `fer` binary: recipes, three classes, time budgets,
 //! predictions out, and the report, on tiny networks and synthetic faces.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn fer(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fer"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("fer runs")
-}
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "fer failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use common::{fer, stdout};
 
 fn fails_with(output: Output, needle: &str) {
     let err = String::from_utf8_lossy(&output.stderr);
@@ -62,7 +49,7 @@ fn the_three_class_recipe_runs_from_the_cli_and_evaluation_finds_its_test_faces(
         d,
     );
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    ok(out);
+    stdout(&out);
     assert!(err.contains("(3 classes, flex backend)"), "{err}");
     let info = run_json(&d.join("runs/three"));
     assert_eq!(
@@ -76,7 +63,7 @@ fn the_three_class_recipe_runs_from_the_cli_and_evaluation_finds_its_test_faces(
 
     // The same flag without a recipe: the panic of issue 13 ("Mismatch between definition
     // and access of `classes`") must stay fixed.
-    ok(fer(
+    stdout(&fer(
         &[
             "train",
             "--classes",
@@ -107,7 +94,7 @@ fn the_three_class_recipe_runs_from_the_cli_and_evaluation_finds_its_test_faces(
     );
 
     // Evaluation of a 3-class run sees only those classes, on the PrivateTest faces.
-    let eval = ok(fer(
+    let eval = stdout(&fer(
         &[
             "eval",
             "--checkpoint",
@@ -143,7 +130,7 @@ fn the_three_class_recipe_runs_from_the_cli_and_evaluation_finds_its_test_faces(
 fn predictions_and_wrong_faces_agree_with_the_confusion_matrix() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ok(fer(
+    stdout(&fer(
         &[
             "data",
             "synth",
@@ -158,7 +145,7 @@ fn predictions_and_wrong_faces_agree_with_the_confusion_matrix() {
         ],
         d,
     ));
-    ok(fer(
+    stdout(&fer(
         &[
             "train",
             "--data",
@@ -172,7 +159,7 @@ fn predictions_and_wrong_faces_agree_with_the_confusion_matrix() {
         ],
         d,
     ));
-    let eval = ok(fer(
+    let eval = stdout(&fer(
         &[
             "eval",
             "--checkpoint",
@@ -251,7 +238,7 @@ fn predictions_and_wrong_faces_agree_with_the_confusion_matrix() {
         assert_eq!(cells[3], names[row[3].parse::<usize>().unwrap()]);
         assert_eq!(cells[4], format!("{:.4}", confidence(row)));
     }
-    let none = ok(fer(
+    let none = stdout(&fer(
         &[
             "eval",
             "--checkpoint",
@@ -266,7 +253,7 @@ fn predictions_and_wrong_faces_agree_with_the_confusion_matrix() {
     assert!(!none.contains("most confident"), "{none}");
 
     // Predict the same CSV to a file: the whole file, same columns, same probabilities.
-    let predicted = ok(fer(
+    let predicted = stdout(&fer(
         &[
             "predict",
             "--checkpoint",
@@ -294,8 +281,8 @@ fn predictions_and_wrong_faces_agree_with_the_confusion_matrix() {
     }
 
     // An image-folder tree: paths, true classes and usage from the folders.
-    ok(fer(&["data", "convert", "faces.csv", "tree"], d));
-    let from_images = ok(fer(
+    stdout(&fer(&["data", "convert", "faces.csv", "tree"], d));
+    let from_images = stdout(&fer(
         &[
             "predict",
             "--checkpoint",
@@ -344,7 +331,7 @@ fn a_time_budget_stops_at_an_epoch_end_and_resume_continues() {
         "--name",
         "budget",
     ];
-    let out = ok(fer(
+    let out = stdout(&fer(
         &[&train[..], &["--epochs", "20", "--max-minutes", "0.0001"]].concat(),
         d,
     ));
@@ -356,7 +343,7 @@ fn a_time_budget_stops_at_an_epoch_end_and_resume_continues() {
     let events = std::fs::read_to_string(run.join("events.jsonl")).unwrap();
     assert!(events.contains(r#""status":"out_of_time""#), "{events}");
 
-    let out = ok(fer(
+    let out = stdout(&fer(
         &[&train[..], &["--epochs", "2", "--resume"]].concat(),
         d,
     ));
@@ -373,7 +360,7 @@ fn the_report_covers_finished_stopped_and_failed_runs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let data = ["--data", "synthetic:300", "--preset", "tiny"];
-    ok(fer(
+    stdout(&fer(
         &[
             &[
                 "train",
@@ -389,11 +376,11 @@ fn the_report_covers_finished_stopped_and_failed_runs() {
         .concat(),
         d,
     ));
-    ok(fer(
+    stdout(&fer(
         &[&["train", "--epochs", "2", "--name", "plain"], &data[..]].concat(),
         d,
     ));
-    ok(fer(
+    stdout(&fer(
         &[
             &[
                 "train",
@@ -422,7 +409,7 @@ fn the_report_covers_finished_stopped_and_failed_runs() {
     );
     assert!(!failed.status.success());
 
-    let out = ok(fer(
+    let out = stdout(&fer(
         &[
             "report",
             "runs/nsl",
@@ -481,7 +468,7 @@ fn the_report_covers_finished_stopped_and_failed_runs() {
     assert!(html.contains("Beside the study (report-5.2)"));
 
     // The test part of report-5.2 is PrivateTest: the report's accuracy is eval's.
-    let eval = ok(fer(
+    let eval = stdout(&fer(
         &[
             "eval",
             "--checkpoint",

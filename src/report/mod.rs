@@ -405,6 +405,22 @@ fn summary_blocks(sections: &[RunSection], blocks: &mut Vec<Block>) {
     }
 }
 
+/// Saves a drawn figure as `out/file` and returns the block that shows it.
+fn picture(
+    figure: Result<crate::viz::Figure, String>,
+    out: &Path,
+    file: String,
+    caption: String,
+) -> Result<Block, ReportError> {
+    let figure = figure.map_err(|problem| ReportError::Figure {
+        what: file.clone(),
+        problem,
+    })?;
+    let path = out.join(&file);
+    figure.save_png(&path).map_err(io_error(&path))?;
+    Ok(Block::Image { file, caption })
+}
+
 fn section_blocks(
     section: &RunSection,
     out: &Path,
@@ -466,19 +482,12 @@ fn section_blocks(
     blocks.push(Block::List(facts));
 
     if !section.log.history.is_empty() {
-        let file = format!("{}-curves.png", section.name);
-        let figure = crate::viz::training_curves(&section.log.history).map_err(|problem| {
-            ReportError::Figure {
-                what: file.clone(),
-                problem,
-            }
-        })?;
-        let path = out.join(&file);
-        figure.save_png(&path).map_err(io_error(&path))?;
-        blocks.push(Block::Image {
-            file,
-            caption: "Loss, cross-entropy, scaled adversarial loss and accuracy by epoch".into(),
-        });
+        blocks.push(picture(
+            crate::viz::training_curves(&section.log.history),
+            out,
+            format!("{}-curves.png", section.name),
+            "Loss, cross-entropy, scaled adversarial loss and accuracy by epoch".into(),
+        )?);
         blocks.push(Block::Table {
             header: [
                 "epoch",
@@ -562,18 +571,12 @@ fn section_blocks(
             format!("Classification report ({name} part)"),
         ));
         blocks.push(Block::Code(confusion.report().to_string()));
-        let file = format!("{}-confusion.png", section.name);
-        let figure =
-            crate::viz::confusion_heatmap(confusion).map_err(|problem| ReportError::Figure {
-                what: file.clone(),
-                problem,
-            })?;
-        let path = out.join(&file);
-        figure.save_png(&path).map_err(io_error(&path))?;
-        blocks.push(Block::Image {
-            file,
-            caption: format!("Confusion matrix, {name} part (rows: true class)"),
-        });
+        blocks.push(picture(
+            crate::viz::confusion_heatmap(confusion),
+            out,
+            format!("{}-confusion.png", section.name),
+            format!("Confusion matrix, {name} part (rows: true class)"),
+        )?);
     }
     if !section.robustness.is_empty() {
         blocks.push(Block::Heading(3, "Robustness".into()));
