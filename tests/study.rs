@@ -492,4 +492,80 @@ fn the_report_covers_finished_stopped_and_failed_runs() {
         fer(&["report", "nowhere", "--out", "r2"], d),
         "nowhere: not a run directory",
     );
+
+    // Report flags: other parts, no attacks, other data.
+    stdout(&fer(
+        &[
+            "report",
+            "runs/plain",
+            "--out",
+            "r3",
+            "--splits",
+            "train,test",
+            "--eps",
+            "none",
+            "--data",
+            "synthetic:200:9",
+            "--batch-size",
+            "17",
+        ],
+        d,
+    ));
+    let md = std::fs::read_to_string(d.join("r3/report.md")).unwrap();
+    assert!(
+        md.contains("| train | 158 |") && md.contains("| test | 21 |"),
+        "{md}"
+    );
+    assert!(md.contains("evaluated on synthetic:200:9"), "{md}");
+    assert!(
+        !md.contains("| validation |") && !md.contains("### Robustness"),
+        "{md}"
+    );
+    assert!(!md.contains("## Runs"), "one run: no summary\n{md}");
+
+    // Eval's attack flags: the model attacked through itself or through a reference.
+    let attack = |extra: &[&str]| {
+        let base = [
+            "eval",
+            "--checkpoint",
+            "runs/nsl",
+            "--data",
+            "synthetic:300",
+            "--split",
+            "all",
+            "--attack",
+            "pgd",
+            "--eps",
+            "0.03",
+            "--pgd-iterations",
+            "2",
+            "--batch-size",
+            "64",
+        ];
+        let out = stdout(&fer(&[&base[..], extra].concat(), d));
+        assert!(out.starts_with("300 faces (all)"), "{out}");
+        assert!(out.contains("accuracy under PGD attack"), "{out}");
+        out.lines()
+            .find(|l| l.contains("eps 0.03"))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(attack(&[]), attack(&["--reference", "runs/nsl"]));
+    fails_with(
+        fer(
+            &[
+                "eval",
+                "--checkpoint",
+                "runs/nsl",
+                "--data",
+                "synthetic:300",
+                "--attack",
+                "fgsm",
+                "--reference",
+                "nope",
+            ],
+            d,
+        ),
+        "nope",
+    );
 }

@@ -105,6 +105,8 @@ struct RunSection {
     robustness: Vec<(&'static str, f64, f64)>,
     attacked: usize,
     train_faces: Option<usize>,
+    /// The data evaluated on, when it is not the data the run recorded.
+    evaluated_on: Option<String>,
     checkpoint_epoch: Option<usize>,
 }
 
@@ -160,6 +162,7 @@ fn measure_run(
         robustness: Vec::new(),
         attacked: 0,
         train_faces: None,
+        evaluated_on: None,
         checkpoint_epoch: None,
         info,
     };
@@ -186,6 +189,9 @@ fn measure_run(
         (None, None) => return Err(ReportError::NoData { run }),
     };
     let key = spec.to_string();
+    if section.info.data.as_ref() != Some(&key) {
+        section.evaluated_on = Some(key.clone());
+    }
     if !data_cache.contains_key(&key) {
         let loaded = spec
             .load(&LoadOptions {
@@ -458,8 +464,12 @@ fn section_blocks(
     }
     facts.push(format!("classes: {}", info.classes.join(", ")));
     facts.push(format!(
-        "data: {}{}",
+        "data: {}{}{}",
         info.data.as_deref().unwrap_or("not recorded"),
+        section
+            .evaluated_on
+            .as_ref()
+            .map_or(String::new(), |spec| format!("; evaluated on {spec}")),
         section
             .train_faces
             .map_or(String::new(), |n| format!(" ({n} training faces)"))
