@@ -20,7 +20,7 @@ pub struct ReportArgs {
     #[arg(long)]
     data: Option<DataSpec>,
     /// Parts of each run's data to evaluate the final model on (train, validation, test).
-    #[arg(long, value_delimiter = ',', default_value = "validation,test")]
+    #[arg(long, value_delimiter = ',', default_value = "train,validation,test")]
     splits: Vec<Split>,
     /// FGSM and PGD attack sizes (infinity norm, images in [0, 1]); "none" for no attacks.
     #[arg(long, value_delimiter = ',', default_value = "0.01,0.02,0.05", value_parser = parse_epsilon)]

@@ -84,7 +84,7 @@ pub struct TrainArgs {
     #[arg(long, allow_negative_numbers = true)]
     max_minutes: Option<f64>,
     /// Folder of run directories.
-    #[arg(long, default_value = "runs")]
+    #[arg(long, default_value = fer::run::DEFAULT_ROOT)]
     run_dir: PathBuf,
     /// Run name (default: run-DATE-TIME).
     #[arg(long)]

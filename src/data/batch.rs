@@ -61,11 +61,17 @@ impl Batch {
     }
 }
 
-/// Mixes seeds so nearby inputs give unrelated streams (SplitMix64's finalizer).
+/// Mixes seeds so nearby inputs give unrelated streams.
 fn mix(a: u64, b: u64) -> u64 {
-    let mut z = a ^ b
-        .wrapping_add(0x9e37_79b9_7f4a_7c15)
-        .wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    splitmix64(
+        a ^ b
+            .wrapping_add(0x9e37_79b9_7f4a_7c15)
+            .wrapping_mul(0xbf58_476d_1ce4_e5b9),
+    )
+}
+
+/// SplitMix64's finalizer: every input bit affects every output bit.
+pub(crate) fn splitmix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)

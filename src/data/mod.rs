@@ -16,6 +16,7 @@ mod stats;
 pub mod synth;
 
 pub use augment::Augment;
+pub(crate) use batch::splitmix64;
 pub use batch::{Batch, BatchConfig, Batches};
 pub use dataset::{Dataset, Split, UsageSplit};
 pub use emotion::{Emotion, FACE_PIXELS, SIDE};

@@ -47,7 +47,7 @@ impl Default for ReportOptions {
         ReportOptions {
             data: None,
             lenient: false,
-            splits: vec![Split::Validation, Split::Test],
+            splits: Split::ALL.to_vec(),
             epsilons: vec![0.01, 0.02, 0.05],
             attack_faces: 500,
             pgd_iterations: 10,

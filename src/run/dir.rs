@@ -9,6 +9,18 @@ use serde::{Deserialize, Serialize};
 use super::events::{unix_now, Metrics};
 use crate::atomic::write_atomically;
 
+/// The folder `fer train` puts runs in and `fer-tui` looks in, unless told otherwise.
+pub const DEFAULT_ROOT: &str = "runs";
+/// The run's identity and status ([`RunInfo`]).
+pub const RUN_INFO_FILE: &str = "run.json";
+/// The event log ([`events`](super::events)).
+pub const EVENTS_FILE: &str = "events.jsonl";
+/// One row per epoch, Keras CSVLogger columns.
+pub const HISTORY_FILE: &str = "history.csv";
+const CHECKPOINTS_DIR: &str = "checkpoints";
+const LAST_CHECKPOINT_FILE: &str = "last.ckpt";
+const BEST_CHECKPOINT_FILE: &str = "best.ckpt";
+
 /// Where a run is, as `run.json` states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,14 +70,14 @@ pub struct RunInfo {
 impl RunInfo {
     /// Reads `run.json` of the run at `dir`.
     pub fn read(dir: &Path) -> io::Result<RunInfo> {
-        let text = std::fs::read_to_string(dir.join("run.json"))?;
+        let text = std::fs::read_to_string(dir.join(RUN_INFO_FILE))?;
         serde_json::from_str(&text).map_err(io::Error::other)
     }
 
     /// Writes `run.json` into `dir`, atomically.
     pub fn write(&self, dir: &Path) -> io::Result<()> {
         let json = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
-        write_atomically(&dir.join("run.json"), |f| f.write_all(&json))
+        write_atomically(&dir.join(RUN_INFO_FILE), |f| f.write_all(&json))
     }
 
     /// Sets the status and the time it changed.
@@ -138,27 +150,58 @@ impl RunDir {
         }
     }
 
+    pub fn info(&self) -> PathBuf {
+        self.path.join(RUN_INFO_FILE)
+    }
+
     pub fn events(&self) -> PathBuf {
-        self.path.join("events.jsonl")
+        self.path.join(EVENTS_FILE)
     }
 
     pub fn history(&self) -> PathBuf {
-        self.path.join("history.csv")
+        self.path.join(HISTORY_FILE)
     }
 
     pub fn checkpoints(&self) -> PathBuf {
-        self.path.join("checkpoints")
+        self.path.join(CHECKPOINTS_DIR)
     }
 
     /// The checkpoint written after every epoch.
     pub fn last_checkpoint(&self) -> PathBuf {
-        self.checkpoints().join("last.ckpt")
+        self.checkpoints().join(LAST_CHECKPOINT_FILE)
     }
 
-    /// The checkpoint of the epoch with the best validation accuracy.
+    /// The checkpoint of the best epoch ([`update_best`]).
     pub fn best_checkpoint(&self) -> PathBuf {
-        self.checkpoints().join("best.ckpt")
+        self.checkpoints().join(BEST_CHECKPOINT_FILE)
     }
+}
+
+/// Takes epoch `epoch` into `best` if it is better, and says whether it was.
+///
+/// The rule behind `best.ckpt` and every "best epoch" shown: the highest validation
+/// accuracy, or training accuracy for a run without validation; the earliest of equals.
+///
+/// ```
+/// use fer::run::{events::Metrics, update_best};
+/// let acc = |a| Metrics { categorical_accuracy: a, ..Default::default() };
+/// let mut best = None;
+/// assert!(update_best(&mut best, 1, &acc(0.9), Some(&acc(0.5))));
+/// assert!(!update_best(&mut best, 2, &acc(0.1), Some(&acc(0.5))));
+/// assert_eq!(best, Some((1, 0.5)));
+/// ```
+pub fn update_best(
+    best: &mut Option<(usize, f64)>,
+    epoch: usize,
+    train: &Metrics,
+    validation: Option<&Metrics>,
+) -> bool {
+    let score = validation.unwrap_or(train).categorical_accuracy;
+    let improved = best.is_none_or(|(_, b)| score > b);
+    if improved {
+        *best = Some((epoch, score));
+    }
+    improved
 }
 
 /// A run name from the current time: `run-YYYYMMDD-HHMMSS` (UTC).
@@ -190,7 +233,7 @@ mod tests {
     #[test]
     fn history_has_keras_columns_and_blank_validation() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("history.csv");
+        let path = dir.path().join(HISTORY_FILE);
         let train = Metrics {
             loss: 1.5,
             categorical_crossentropy: 1.25,
@@ -241,7 +284,7 @@ mod tests {
         info.set_status(RunStatus::Finished);
         info.write(dir.path()).unwrap();
         assert_eq!(RunInfo::read(dir.path()).unwrap(), info);
-        let text = std::fs::read_to_string(dir.path().join("run.json")).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(RUN_INFO_FILE)).unwrap();
         assert!(text.contains("\"status\": \"finished\""), "{text}");
     }
 

@@ -194,7 +194,7 @@ impl Drop for EventLog {
 /// ```
 /// use fer::run::events::{Event, EventLog, EventReader};
 /// let dir = tempfile::tempdir()?;
-/// let path = dir.path().join("events.jsonl");
+/// let path = dir.path().join(fer::run::EVENTS_FILE);
 /// let log = EventLog::open(&path)?;
 /// log.emit(Event::Failure { epoch: 1, step: 3, message: "loss is NaN".into() });
 /// log.close()?;
@@ -406,7 +406,7 @@ mod tests {
     #[test]
     fn a_long_backlog_is_sampled_but_keeps_other_events_and_the_tail() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.jsonl");
+        let path = dir.path().join(crate::run::EVENTS_FILE);
         let mut text = String::new();
         for i in 1..=40_000 {
             let record = Record {
@@ -475,7 +475,7 @@ mod tests {
     #[test]
     fn log_and_reader_follow_a_growing_file() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.jsonl");
+        let path = dir.path().join(crate::run::EVENTS_FILE);
         let mut reader = EventReader::new(&path);
         assert!(
             reader.poll().unwrap().is_empty(),

@@ -23,7 +23,7 @@ impl RunLog {
     /// ```
     /// use fer::run::{events::{Event, EventLog, Metrics}, RunLog};
     /// let dir = tempfile::tempdir()?;
-    /// let log = EventLog::open(&dir.path().join("events.jsonl"))?;
+    /// let log = EventLog::open(&dir.path().join(fer::run::EVENTS_FILE))?;
     /// log.emit(Event::Failure { epoch: 1, step: 3, message: "loss is NaN".into() });
     /// log.close()?;
     /// let read = RunLog::read(dir.path())?;
@@ -33,7 +33,7 @@ impl RunLog {
     /// ```
     pub fn read(dir: &Path) -> io::Result<RunLog> {
         let mut log = RunLog::default();
-        for record in EventReader::new(dir.join("events.jsonl")).poll()? {
+        for record in EventReader::new(dir.join(super::EVENTS_FILE)).poll()? {
             match record.event {
                 Event::RunStart {
                     resumed_from_epoch: Some(epoch),

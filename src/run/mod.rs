@@ -7,5 +7,8 @@ mod dir;
 pub mod events;
 mod log;
 
-pub use dir::{hostname, timestamp_name, write_history, EpochRecord, RunDir, RunInfo, RunStatus};
+pub use dir::{
+    hostname, timestamp_name, update_best, write_history, EpochRecord, RunDir, RunInfo, RunStatus,
+    DEFAULT_ROOT, EVENTS_FILE, HISTORY_FILE, RUN_INFO_FILE,
+};
 pub use log::RunLog;

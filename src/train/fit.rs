@@ -17,7 +17,7 @@ use crate::model::Cnn;
 use crate::nsl::train_step;
 use crate::run::events::{unix_now, Event, EventLog, Metrics};
 use crate::run::{
-    hostname, timestamp_name, write_history, EpochRecord, RunDir, RunInfo, RunStatus,
+    hostname, timestamp_name, update_best, write_history, EpochRecord, RunDir, RunInfo, RunStatus,
 };
 
 /// Why a run could not start or did not finish.
@@ -71,7 +71,7 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            root: PathBuf::from("runs"),
+            root: PathBuf::from(crate::run::DEFAULT_ROOT),
             name: None,
             resume: false,
             compute: Compute::default(),
@@ -142,12 +142,9 @@ impl Running {
     }
 }
 
-/// Mixes the run seed with an epoch (SplitMix64), for per-epoch dropout streams.
+/// Mixes the run seed with an epoch, for per-epoch dropout streams.
 fn epoch_seed(seed: u64, epoch: usize) -> u64 {
-    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    crate::data::splitmix64(seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 /// Trains a network on `train`, validating on `validation` after every epoch.
@@ -189,7 +186,7 @@ pub fn fit(
     let resumed = if options.resume {
         Some(resume_state(&run_dir, config, &classes)?)
     } else {
-        if run_dir.path.join("run.json").exists() {
+        if run_dir.info().exists() {
             return Err(TrainError::Config(format!(
                 "run '{}' already exists in {}: pass --resume to continue it, or another --name",
                 name,
@@ -358,17 +355,9 @@ pub fn fit(
             )?),
             None => None,
         };
-        let (score, per_class, confusion) = match &eval {
-            Some(e) => (
-                e.metrics.categorical_accuracy,
-                e.confusion.per_class_accuracy(),
-                Some(e.confusion.clone()),
-            ),
-            None => (
-                train_metrics.categorical_accuracy,
-                running.per_class(),
-                None,
-            ),
+        let (per_class, confusion) = match &eval {
+            Some(e) => (e.confusion.per_class_accuracy(), Some(e.confusion.clone())),
+            None => (running.per_class(), None),
         };
         let record = EpochRecord {
             epoch,
@@ -378,10 +367,12 @@ pub fn fit(
             seconds: started.elapsed().as_secs_f64(),
         };
         state.history.push(record.clone());
-        let improved = state.best.is_none_or(|(_, best)| score > best);
-        if improved {
-            state.best = Some((epoch, score));
-        }
+        let improved = update_best(
+            &mut state.best,
+            epoch,
+            &record.train,
+            record.validation.as_ref(),
+        );
         state.lr = next_lr(&config.lr_schedule, lr, &mut state.plateau, &record);
         state.epoch = epoch;
 

@@ -26,12 +26,12 @@ enum Command {
     /// Remote targets are streamed with the system ssh (keys, config and agent as usual):
     /// nothing to install on the box, no port opened, reconnects after a drop.
     Attach {
-        #[arg(default_value = "runs")]
+        #[arg(default_value = fer::run::DEFAULT_ROOT)]
         target: String,
     },
     /// List runs with status, epoch, best validation accuracy and age.
     List {
-        #[arg(default_value = "runs")]
+        #[arg(default_value = fer::run::DEFAULT_ROOT)]
         root: String,
     },
 }

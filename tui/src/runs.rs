@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 
 use fer::run::events::EventReader;
-use fer::run::RunInfo;
+use fer::run::{RunInfo, EVENTS_FILE, RUN_INFO_FILE};
 
 use crate::source::RunSource;
 use crate::state::RunView;
@@ -19,12 +19,14 @@ pub struct Found {
 /// `run.json`, another marker and the log without its step lines.
 fn remote_script(path: &str) -> String {
     format!(
-        r#"cd {} || exit 3
-if [ -f run.json ]; then set -- .; else set -- */; fi
-for d in "$@"; do d=${{d%/}}; [ -f "$d/run.json" ] || continue
-printf '\n@@fer-run %s\n' "$d"; cat "$d/run.json"; printf '\n@@fer-events\n'
-grep -v '"kind":"step"' "$d/events.jsonl" 2>/dev/null; done"#,
-        shell_quote(path)
+        r#"cd {path} || exit 3
+if [ -f {info} ]; then set -- .; else set -- */; fi
+for d in "$@"; do d=${{d%/}}; [ -f "$d/{info}" ] || continue
+printf '\n@@fer-run %s\n' "$d"; cat "$d/{info}"; printf '\n@@fer-events\n'
+grep -v '"kind":"step"' "$d/{events}" 2>/dev/null; done"#,
+        path = shell_quote(path),
+        info = RUN_INFO_FILE,
+        events = EVENTS_FILE,
     )
 }
 
@@ -33,7 +35,7 @@ grep -v '"kind":"step"' "$d/events.jsonl" 2>/dev/null; done"#,
 pub fn find_runs(target: &Target) -> anyhow::Result<Vec<Found>> {
     let mut found = match target {
         Target::Local(path) => {
-            let dirs = if path.join("run.json").is_file() || path.join("events.jsonl").is_file() {
+            let dirs = if path.join(RUN_INFO_FILE).is_file() || path.join(EVENTS_FILE).is_file() {
                 vec![path.clone()]
             } else {
                 let entries = std::fs::read_dir(path)
@@ -41,7 +43,7 @@ pub fn find_runs(target: &Target) -> anyhow::Result<Vec<Found>> {
                 let mut dirs: Vec<_> = entries
                     .filter_map(Result::ok)
                     .map(|e| e.path())
-                    .filter(|p| p.join("run.json").is_file())
+                    .filter(|p| p.join(RUN_INFO_FILE).is_file())
                     .collect();
                 dirs.sort();
                 dirs

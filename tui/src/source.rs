@@ -9,7 +9,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::{Duration, Instant};
 
 use fer::run::events::{EventReader, Record};
-use fer::run::{hostname, RunInfo};
+use fer::run::{hostname, RunInfo, EVENTS_FILE, RUN_INFO_FILE};
 
 use crate::target::{follow_command, shell_quote, ssh_args, Target};
 
@@ -66,7 +66,7 @@ impl RemoteStream {
     }
 
     fn connect(&mut self) -> Result<(), String> {
-        let file = format!("{}/events.jsonl", self.dir.trim_end_matches('/'));
+        let file = format!("{}/{EVENTS_FILE}", self.dir.trim_end_matches('/'));
         let mut child = Command::new("ssh")
             .args(ssh_args(&self.host, &follow_command(&file, self.offset)))
             .stdin(Stdio::null())
@@ -100,7 +100,7 @@ impl RemoteStream {
             return;
         }
         self.info_pending = true;
-        let file = format!("{}/run.json", self.dir.trim_end_matches('/'));
+        let file = format!("{}/{RUN_INFO_FILE}", self.dir.trim_end_matches('/'));
         let args = ssh_args(&self.host, &format!("cat {}", shell_quote(&file)));
         let sender = self.sender.clone();
         std::thread::spawn(move || {
@@ -182,7 +182,7 @@ pub struct RunSource {
 impl RunSource {
     pub fn new(target: Target) -> RunSource {
         let (reader, remote) = match &target {
-            Target::Local(dir) => (EventReader::new(dir.join("events.jsonl")), None),
+            Target::Local(dir) => (EventReader::new(dir.join(EVENTS_FILE)), None),
             Target::Remote { host, path } => {
                 (EventReader::new(""), Some(RemoteStream::new(host, path)))
             }

@@ -1,7 +1,7 @@
 //! What the dashboard knows about one run, rebuilt from its `run.json` and events.
 
 use fer::run::events::{Event, Metrics, Record};
-use fer::run::{RunInfo, RunStatus};
+use fer::run::{update_best, RunInfo, RunStatus};
 
 use crate::series::Series;
 
@@ -263,11 +263,7 @@ impl RunView {
                 self.validation_per_class.clone_from(per_class_accuracy);
                 self.confusion.clone_from(confusion);
                 self.last_validation = *validation;
-                let score =
-                    validation.map_or(train.categorical_accuracy, |v| v.categorical_accuracy);
-                if self.best.is_none_or(|(_, best)| score > best) {
-                    self.best = Some((*epoch, score));
-                }
+                update_best(&mut self.best, *epoch, train, validation.as_ref());
             }
             Event::Checkpoint { .. } => {}
             Event::RunEnd {
