@@ -316,6 +316,25 @@ fn predictions_and_wrong_faces_agree_with_the_confusion_matrix() {
         ),
         "give one FER2013 CSV",
     );
+
+    // One unreadable image among good ones: the good ones are predicted, the bad one named.
+    std::fs::write(d.join("tree/test/happy/broken.png"), b"not a png").unwrap();
+    let mixed = fer(&["predict", "--checkpoint", "runs/r", "tree/test/happy"], d);
+    assert!(!mixed.status.success());
+    let out = String::from_utf8_lossy(&mixed.stdout);
+    let err = String::from_utf8_lossy(&mixed.stderr);
+    let good = std::fs::read_dir(d.join("tree/test/happy"))
+        .unwrap()
+        .count()
+        - 1;
+    assert_eq!(out.lines().count(), good, "{out}");
+    assert!(out
+        .lines()
+        .all(|l| l.starts_with("tree/test/happy/") && l.contains("%)")));
+    assert!(
+        err.contains("tree/test/happy/broken.png") && err.contains("1 of the images"),
+        "{err}"
+    );
 }
 
 #[test]

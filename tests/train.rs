@@ -265,4 +265,6 @@ fn readme_configuration_example_parses() {
     assert_eq!(config.adversarial.unwrap().adv_step_size, 0.12);
     assert_eq!(config.augment.rotation_degrees, 10.0);
     assert_eq!(config.early_stopping_patience, Some(8));
+    assert_eq!(config.classes.map(|c| c.len()), Some(3));
+    assert_eq!(config.split, fer::data::SplitPlan::default());
 }

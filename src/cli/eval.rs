@@ -237,6 +237,8 @@ pub fn run_predict(args: PredictArgs) -> anyhow::Result<()> {
     let ckpt = read_checkpoint(&args.checkpoint)?;
     let classes = ckpt.state.classes.clone();
     let csv_inputs = args.inputs.iter().filter(|p| is_csv(p)).count();
+    // Images that could not be read: the others are still predicted, then the command fails.
+    let mut unreadable = Vec::new();
     let (faces, mut rows) = if csv_inputs > 0 {
         if args.inputs.len() > 1 {
             anyhow::bail!(
@@ -271,9 +273,13 @@ pub fn run_predict(args: PredictArgs) -> anyhow::Result<()> {
         let mut pixels = Vec::with_capacity(files.len() * fer::data::FACE_PIXELS);
         let mut rows = Vec::with_capacity(files.len());
         for path in files {
-            let face =
-                folder::read_face(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            pixels.extend(face);
+            match folder::read_face(&path) {
+                Ok(face) => pixels.extend(face),
+                Err(problem) => {
+                    unreadable.push(format!("{}: {problem}", path.display()));
+                    continue;
+                }
+            }
             let (truth, usage) = labels_from_folders(&path, &classes);
             rows.push(Prediction {
                 face: FaceId::Path(path),
@@ -331,6 +337,12 @@ pub fn run_predict(args: PredictArgs) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    if !unreadable.is_empty() {
+        for problem in &unreadable {
+            eprintln!("error: {problem}");
+        }
+        anyhow::bail!("{} of the images could not be read", unreadable.len());
     }
     Ok(())
 }
