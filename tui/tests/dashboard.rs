@@ -147,6 +147,25 @@ fn finished_and_failed_runs() {
     let (screen, _) = render(&app_with(log, true), 140, 42, T0 + 20.0);
     assert!(screen.contains("FAILED"), "{screen}");
     assert!(screen.contains("the loss is NaN"), "{screen}");
+
+    // Stopped by --max-minutes: resumable, so said apart from finished.
+    let mut log = vec![record(T0, start(None))];
+    log.extend(epochs(1, 2, T0));
+    log.push(record(
+        T0 + 30.0,
+        Event::RunEnd {
+            status: "out_of_time".into(),
+            epochs_done: 2,
+            best_epoch: Some(2),
+            best_validation_accuracy: Some(0.5),
+        },
+    ));
+    let (screen, _) = render(&app_with(log, true), 140, 42, T0 + 100.0);
+    assert!(screen.contains("OUT OF TIME"), "{screen}");
+    assert!(
+        !screen.contains("FINISHED") && !screen.contains("ETA"),
+        "{screen}"
+    );
 }
 
 #[test]
