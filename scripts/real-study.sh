@@ -38,21 +38,23 @@ fi
 args=(train --recipe "$RECIPE" --data "$DATA" --epochs "$EPOCHS" --backend "$BACKEND" --name "$NAME")
 [ -n "${PRESET:-}" ] && args+=(--preset "$PRESET")
 [ -n "${MAX_MINUTES:-}" ] && args+=(--max-minutes "$MAX_MINUTES")
-rm -rf "runs/$NAME" "runs/$NAME-report"
+rm -rf "runs/$NAME" "runs/$NAME-report" "runs/$NAME-train.log"
 start=$(date +%s)
-"$fer" "${args[@]}"
+"$fer" "${args[@]}" 2>&1 | tee "runs/$NAME-train.log"
 echo "training: $(( $(date +%s) - start )) s"
 
 "$fer" report "runs/$NAME" --out "runs/$NAME-report" --backend "$BACKEND" --attack-faces 300
 echo
 echo "accuracy after each epoch (runs/$NAME/history.csv):"
-python3 - "runs/$NAME/history.csv" "$DATA" <<'PY'
+faces=$(sed -n 's/^training on \([0-9]*\) faces.*/\1/p' "runs/$NAME-train.log")
+python3 - "runs/$NAME/history.csv" "$faces" <<'PY'
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-for r in rows:
+faces = int(sys.argv[2])
+for r in csv.DictReader(open(sys.argv[1])):
+    seconds = float(r['seconds'])
     print(f"epoch {r['epoch']}: train acc {float(r['categorical_accuracy']):.4f}, "
           f"validation (PublicTest) acc {float(r['val_categorical_accuracy']):.4f}, "
-          f"{float(r['seconds']):.0f} s")
+          f"{seconds:.0f} s, {faces / seconds:.0f} training images/s (epoch time, validation included)")
 PY
 if [ -n "${peer:-}" ]; then
     wait "$peer"
