@@ -79,9 +79,14 @@ fn a_tiny_network_learns_synthetic_faces_and_logs_every_event() {
     assert_eq!(kinds(|e| matches!(e, Event::EpochEnd { .. })), 4);
     assert!(kinds(|e| matches!(e, Event::Step { .. })) >= 4 * 6);
     assert!(kinds(|e| matches!(e, Event::Checkpoint { best: false, .. })) == 4);
-    assert!(
-        matches!(events.last(), Some(Event::RunEnd { status, epochs_done: 4, .. }) if status == "finished")
-    );
+    assert!(matches!(
+        events.last(),
+        Some(Event::RunEnd {
+            status: RunStatus::Finished,
+            epochs_done: 4,
+            ..
+        })
+    ));
     for event in &events {
         if let Event::EpochEnd {
             seconds,
@@ -170,7 +175,7 @@ fn resuming_gives_the_same_weights_as_an_uninterrupted_run() {
         &options(dir.path(), "parts", false),
         &mut |_| {},
     );
-    assert!(matches!(again, Err(TrainError::Config(m)) if m.contains("--resume")));
+    assert!(matches!(again, Err(TrainError::RunExists { name, .. }) if name == "parts"));
     let resumed = fit(
         &config,
         &train,
@@ -215,7 +220,44 @@ fn resuming_gives_the_same_weights_as_an_uninterrupted_run() {
         &options(dir.path(), "parts", true),
         &mut |_| {},
     );
-    assert!(matches!(refused, Err(TrainError::Resume(m)) if m.contains("only epochs")));
+    let Err(TrainError::ResumeMismatch {
+        field,
+        saved,
+        given,
+    }) = refused
+    else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(
+        (field.as_str(), saved.as_str(), given.as_str()),
+        ("learning_rate", "0.003", "0.5")
+    );
+
+    let mut other_adv = config.clone();
+    other_adv.adversarial.as_mut().unwrap().adv_step_size = 0.2;
+    let refused = fit(
+        &other_adv,
+        &train,
+        Some(&val),
+        &options(dir.path(), "parts", true),
+        &mut |_| {},
+    );
+    let message = refused.unwrap_err().to_string();
+    assert!(
+        message.contains("adversarial.adv_step_size differs from the run's (run: 0.05, now: 0.2)"),
+        "{message}"
+    );
+
+    let nothing = fit(
+        &config,
+        &train,
+        Some(&val),
+        &options(dir.path(), "never-ran", true),
+        &mut |_| {},
+    );
+    assert!(
+        matches!(nothing, Err(TrainError::NothingToResume { run }) if run.ends_with("never-ran"))
+    );
 }
 
 fn tiny_with(config: &TrainConfig, epochs: usize) -> TrainConfig {

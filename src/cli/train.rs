@@ -228,7 +228,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         Some(&parts.validation),
         &options,
         &mut |e| progress.on(e),
-    )?;
+    )
+    .map_err(|error| match error {
+        train::TrainError::RunExists { .. } => {
+            anyhow::anyhow!("{error}: pass --resume to continue it, or another --name")
+        }
+        other => other.into(),
+    })?;
     progress.finish();
     println!("run directory: {}", outcome.run_dir.path.display());
     match super::plot::draw_run(&outcome.run_dir.path) {

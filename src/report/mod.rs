@@ -11,7 +11,7 @@ mod document;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
@@ -19,6 +19,7 @@ use burn::prelude::Device;
 
 pub use document::{Block, Document};
 
+use crate::atomic::write_atomically;
 use crate::data::{DataError, DataSpec, Dataset, LoadOptions, Split, SplitPlan};
 use crate::metrics::{accuracy_under_attack, evaluate, Attack, ConfusionMatrix};
 use crate::run::events::Metrics;
@@ -136,8 +137,9 @@ pub fn write_report(
     }
     let markdown = out.join("report.md");
     let html = out.join("report.html");
-    std::fs::write(&markdown, doc.to_markdown()).map_err(io_error(&markdown))?;
-    std::fs::write(&html, doc.to_html()).map_err(io_error(&html))?;
+    for (path, text) in [(&markdown, doc.to_markdown()), (&html, doc.to_html())] {
+        write_atomically(path, |f| f.write_all(text.as_bytes())).map_err(io_error(path))?;
+    }
     Ok(markdown)
 }
 

@@ -33,19 +33,6 @@ pub enum RunStatus {
     Failed,
 }
 
-impl RunStatus {
-    /// The name `run.json` and the `run_end` event use.
-    pub fn name(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Finished => "finished",
-            RunStatus::StoppedEarly => "stopped_early",
-            RunStatus::OutOfTime => "out_of_time",
-            RunStatus::Failed => "failed",
-        }
-    }
-}
-
 /// `run.json`: the run's identity, settings and status, rewritten atomically on change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {

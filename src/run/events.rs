@@ -25,6 +25,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::RunStatus;
+
 /// Version of the line format; written in every line as `v`.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -92,8 +94,8 @@ pub enum Event {
         best: bool,
     },
     RunEnd {
-        /// `finished`, `stopped_early` or `out_of_time` ([`RunStatus::name`](super::RunStatus::name)).
-        status: String,
+        /// `finished`, `stopped_early` or `out_of_time`.
+        status: RunStatus,
         epochs_done: usize,
         best_epoch: Option<usize>,
         best_validation_accuracy: Option<f64>,
@@ -497,7 +499,13 @@ mod tests {
         )
         .unwrap();
         let end = reader.poll().unwrap();
-        assert!(matches!(&end[0].event, Event::RunEnd { status, .. } if status == "finished"));
+        assert!(matches!(
+            &end[0].event,
+            Event::RunEnd {
+                status: RunStatus::Finished,
+                ..
+            }
+        ));
         assert_eq!(reader.offset(), std::fs::metadata(&path).unwrap().len());
     }
 }

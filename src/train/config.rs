@@ -149,9 +149,11 @@ impl TrainConfig {
         }
     }
 
-    /// The run's faces: `dataset` narrowed to [`classes`](Self::classes), divided by
-    /// [`split`](Self::split). Evaluation calls it with the run's saved configuration, so it
-    /// finds the test faces the run held out.
+    /// The run's faces before training: `dataset` narrowed to [`classes`](Self::classes),
+    /// divided by [`split`](Self::split). After training, [`Checkpoint::faces`] finds the
+    /// same parts from the checkpoint.
+    ///
+    /// [`Checkpoint::faces`]: crate::train::checkpoint::Checkpoint::faces
     pub fn parts(&self, dataset: &Dataset) -> Result<SplitParts, DataError> {
         match &self.classes {
             Some(keep) => self.split.apply(&dataset.select_classes(keep)?, self.seed),

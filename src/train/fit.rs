@@ -33,8 +33,17 @@ pub enum TrainError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot resume: {0}")]
-    Resume(String),
+    #[error("run '{name}' already exists in {root}", root = root.display())]
+    RunExists { name: String, root: PathBuf },
+    #[error("cannot resume {run}: it has no checkpoint yet (no epoch finished)", run = run.display())]
+    NothingToResume { run: PathBuf },
+    /// A resumed run may change `epochs` only.
+    #[error("cannot resume: {field} differs from the run's (run: {saved}, now: {given}); only epochs may change")]
+    ResumeMismatch {
+        field: String,
+        saved: String,
+        given: String,
+    },
     #[error("epoch {epoch}, step {step}: the loss is {loss} (not finite); stopped. The last good checkpoint is kept")]
     NonFinite {
         epoch: usize,
@@ -187,11 +196,10 @@ pub fn fit(
         Some(resume_state(&run_dir, config, &classes)?)
     } else {
         if run_dir.info().exists() {
-            return Err(TrainError::Config(format!(
-                "run '{}' already exists in {}: pass --resume to continue it, or another --name",
+            return Err(TrainError::RunExists {
                 name,
-                options.root.display()
-            )));
+                root: options.root.clone(),
+            });
         }
         None
     };
@@ -427,7 +435,7 @@ pub fn fit(
     }
 
     emit(Event::RunEnd {
-        status: status.name().into(),
+        status,
         epochs_done: state.epoch,
         best_epoch: state.best.map(|(e, _)| e),
         best_validation_accuracy: state.best.map(|(_, a)| a),
@@ -452,28 +460,65 @@ fn resume_state(
 ) -> Result<Checkpoint, TrainError> {
     let path = run_dir.last_checkpoint();
     if !path.exists() {
-        return Err(TrainError::Resume(format!(
-            "{} has no checkpoint to resume from (no epoch finished)",
-            run_dir.path.display()
-        )));
+        return Err(TrainError::NothingToResume {
+            run: run_dir.path.clone(),
+        });
     }
     let ckpt = Checkpoint::read(&path).map_err(io_error(&path))?;
-    let saved = &ckpt.state.config;
-    let same_except_epochs = TrainConfig {
+    let saved = TrainConfig {
         epochs: config.epochs,
-        ..saved.clone()
-    } == *config;
-    if !same_except_epochs {
-        return Err(TrainError::Resume(
-            "the configuration differs from the run's (only epochs may change)".into(),
-        ));
+        ..ckpt.state.config.clone()
+    };
+    if let Some((field, saved, given)) = first_difference(&saved, config) {
+        return Err(TrainError::ResumeMismatch {
+            field,
+            saved,
+            given,
+        });
     }
     if ckpt.state.classes != classes {
-        return Err(TrainError::Resume(
-            "the data has other classes than the run".into(),
-        ));
+        let names = |c: &[Emotion]| c.iter().map(|e| e.name()).collect::<Vec<_>>().join(",");
+        return Err(TrainError::ResumeMismatch {
+            field: "classes of the data".into(),
+            saved: names(&ckpt.state.classes),
+            given: names(classes),
+        });
     }
     Ok(ckpt)
+}
+
+/// The first setting (in TOML's dotted names) where two configurations differ, with both
+/// values as JSON.
+fn first_difference(a: &TrainConfig, b: &TrainConfig) -> Option<(String, String, String)> {
+    fn walk(
+        path: &str,
+        a: &serde_json::Value,
+        b: &serde_json::Value,
+    ) -> Option<(String, String, String)> {
+        use serde_json::Value::Object;
+        match (a, b) {
+            (Object(x), Object(y)) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                keys.into_iter().find_map(|key| {
+                    let null = serde_json::Value::Null;
+                    let inner = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    walk(
+                        &inner,
+                        x.get(key).unwrap_or(&null),
+                        y.get(key).unwrap_or(&null),
+                    )
+                })
+            }
+            _ if a != b => Some((path.to_string(), a.to_string(), b.to_string())),
+            _ => None,
+        }
+    }
+    let json = |c: &TrainConfig| serde_json::to_value(c).expect("configurations serialize");
+    walk("", &json(a), &json(b))
 }
 
 /// The learning rate for the epoch after `record`.

@@ -272,10 +272,11 @@ impl RunView {
                 best_validation_accuracy,
                 ..
             } => {
-                self.status = match status.as_str() {
-                    "stopped_early" => Status::StoppedEarly,
-                    "out_of_time" => Status::OutOfTime,
-                    _ => Status::Finished,
+                self.status = match status {
+                    RunStatus::StoppedEarly => Status::StoppedEarly,
+                    RunStatus::OutOfTime => Status::OutOfTime,
+                    RunStatus::Failed => Status::Failed,
+                    RunStatus::Finished | RunStatus::Running => Status::Finished,
                 };
                 if let (Some(e), Some(a)) = (best_epoch, best_validation_accuracy) {
                     self.best = Some((*e, *a));

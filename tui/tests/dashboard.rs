@@ -117,7 +117,7 @@ fn finished_and_failed_runs() {
     log.push(record(
         T0 + 60.0,
         Event::RunEnd {
-            status: "finished".into(),
+            status: fer::run::RunStatus::Finished,
             epochs_done: 5,
             best_epoch: Some(5),
             best_validation_accuracy: Some(0.6),
@@ -154,7 +154,7 @@ fn finished_and_failed_runs() {
     log.push(record(
         T0 + 30.0,
         Event::RunEnd {
-            status: "out_of_time".into(),
+            status: fer::run::RunStatus::OutOfTime,
             epochs_done: 2,
             best_epoch: Some(2),
             best_validation_accuracy: Some(0.5),
