@@ -2,7 +2,7 @@
 //! - bake LibTorch's folder into the binaries' run path, so `fer` built against a
 //!   pip-installed torch runs without `LD_LIBRARY_PATH`;
 //! - compile the C++ shim for the LibTorch operators tch leaves out
-//!   (src/model/libtorch_shim.cpp) against the same LibTorch's headers.
+//!   (src/kernels/libtorch_shim.cpp) against the same LibTorch's headers.
 
 fn main() {
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
@@ -19,7 +19,7 @@ fn main() {
 /// one, as torch-sys's does (every torch wheel since 2.7).
 #[cfg(feature = "tch")]
 fn compile_shim(lib: &std::path::Path) {
-    const SHIM: &str = "src/model/libtorch_shim.cpp";
+    const SHIM: &str = "src/kernels/libtorch_shim.cpp";
     println!("cargo:rerun-if-changed={SHIM}");
     let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_owned());
     cc::Build::new()

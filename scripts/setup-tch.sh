@@ -25,4 +25,4 @@ if [ $# -gt 0 ]; then
 fi
 cargo build --release --features tch
 echo "built target/release/fer with the tch backend: try"
-echo "  target/release/fer bench train --backend flex,tch --peers"
+echo "  target/release/fer bench train --backend flex,tch"

@@ -8,6 +8,15 @@ use std::path::Path;
 ///
 /// Readers see either the old file or the whole new one, never a torn write. Missing
 /// parent folders are created.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("out/rates.json");
+/// fer::atomic::write_atomically(&path, |out| out.write_all(b"{}"))?;
+/// assert_eq!(std::fs::read_to_string(&path)?, "{}");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn write_atomically<F>(path: &Path, write: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,

@@ -88,6 +88,7 @@ fn every_command_has_help() {
         vec!["data", "synth", "--help"],
         vec!["data", "convert", "--help"],
         vec!["bench", "load", "--help"],
+        vec!["bench", "train", "--help"],
     ] {
         let out = stdout(&fer(&args, dir.path()));
         assert!(out.contains("Usage: fer"), "{args:?}: {out}");
@@ -216,5 +217,100 @@ fn config_files_are_checked_field_by_field() {
 
     std::fs::write(d.join("adv.toml"), "[adversarial]\npgd_iterations = 0\n").unwrap();
     let out = fer(&["train", "--config", "adv.toml"], d);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("pgd_iterations must be at least 1"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("adversarial.pgd_iterations (flag --pgd-iterations): must be at least 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bench_train_times_what_it_is_asked_in_order_and_writes_the_rates_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout(&fer(
+        &[
+            "bench",
+            "train",
+            "--preset",
+            "tiny",
+            "--batch-size",
+            "10",
+            "--images",
+            "30",
+            "--predict-images",
+            "20",
+            "--which",
+            "predict,train",
+            "--backend",
+            "flex",
+            "--device",
+            "cpu",
+            "--json",
+            "out/rates.json",
+        ],
+        dir.path(),
+    ));
+    assert!(
+        out.contains("batch 10, 30 images per training pass, 20 predicted"),
+        "{out}"
+    );
+    let predict = out.find("  predict ").expect("a predict line");
+    let train = out.find("  train ").expect("a train line");
+    assert!(predict < train, "measured in the order asked:\n{out}");
+    assert!(!out.contains("  adv "), "{out}");
+
+    let json = std::fs::read_to_string(dir.path().join("out/rates.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["preset"], "tiny");
+    assert_eq!(json["batch_size"], 10);
+    assert_eq!(json["images"], 30);
+    assert_eq!(json["predict_images"], 20);
+    let backends = json["backends"].as_array().unwrap();
+    assert_eq!(backends.len(), 1, "{json}");
+    let flex = &backends[0];
+    assert_eq!(flex["name"], "fer flex");
+    assert_eq!(flex["device"], "cpu");
+    assert!(flex["adv"].is_null(), "{json}");
+    for measured in ["train", "predict"] {
+        let wall = flex[measured]["wall"].as_f64().unwrap();
+        assert!(wall.is_finite() && wall > 0.0, "{measured}: {json}");
+    }
+    assert!(flex["peak_rss_mib"].as_u64().unwrap() > 0, "{json}");
+}
+
+#[test]
+fn bench_train_rejects_an_unknown_measurement_and_a_pass_with_nothing_to_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let unknown = fer(
+        &["bench", "train", "--which", "train,adversarial"],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr.contains("'adversarial'") && stderr.contains("predict"),
+        "{stderr}"
+    );
+
+    let empty = fer(
+        &[
+            "bench",
+            "train",
+            "--preset",
+            "tiny",
+            "--batch-size",
+            "10",
+            "--images",
+            "10",
+            "--which",
+            "train",
+        ],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&empty.stderr);
+    assert!(!empty.status.success());
+    assert!(
+        stderr.contains("--images 10 leaves nothing to time"),
+        "{stderr}"
+    );
 }

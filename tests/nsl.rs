@@ -279,8 +279,10 @@ fn random_starts_fill_the_l2_ball_and_l1_projection_is_refused() {
     let l1 = AdvRegConfig::default()
         .adv_grad_norm(AdvNorm::L1)
         .pgd(2, Some(0.1));
-    assert!(l1
-        .validate()
-        .unwrap_err()
-        .contains("l2 and infinity balls only"));
+    let refused = l1.validate().unwrap_err();
+    assert_eq!(refused.field, "pgd_epsilon");
+    assert!(
+        refused.reason.contains("l2 and infinity balls only"),
+        "{refused}"
+    );
 }

@@ -7,7 +7,15 @@ use fer::nsl::AdvRegConfig;
 use fer::run::events::{Event, EventReader};
 use fer::run::{EpochRecord, RunInfo, RunStatus};
 use fer::train::checkpoint::Checkpoint;
-use fer::train::{fit, ModelChoice, RunOptions, TrainConfig, TrainError};
+use fer::train::{ModelChoice, RunOptions, TrainConfig, TrainError, Training};
+
+/// Burn's random generator is one per process (weights, dropout), and `Device::seed` resets
+/// it: two runs training at once in one process draw from it in turns, and neither is
+/// reproducible. These tests compare runs exactly, so every test that draws holds this lock.
+fn one_run_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn faces(n: usize, seed: u64) -> Dataset {
     synthesize(&SynthConfig {
@@ -43,18 +51,68 @@ fn options(root: &std::path::Path, name: &str, resume: bool) -> RunOptions {
 }
 
 #[test]
+fn a_run_in_memory_trains_as_a_saved_run_does_and_writes_nothing() {
+    let _serial = one_run_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let (train, val) = (faces(160, 1), faces(60, 2));
+    let config = TrainConfig {
+        validation_batch_size: 7,
+        ..tiny(2)
+    };
+    let saved = Training::new(&config)
+        .validate_on(&val)
+        .save(options(dir.path(), "saved", false))
+        .fit(&train)
+        .unwrap();
+    let mut seen = Vec::new();
+    let in_memory = Training::new(&config)
+        .validate_on(&val)
+        .on_event(|e| seen.push(e.clone()))
+        .fit(&train)
+        .unwrap();
+    assert!(in_memory.run_dir.is_none());
+    let scores = |history: &[EpochRecord]| -> Vec<_> {
+        history.iter().map(|r| (r.train, r.validation)).collect()
+    };
+    assert_eq!(scores(&in_memory.history), scores(&saved.history));
+    assert_eq!(in_memory.best, saved.best);
+    let folders: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(folders, ["saved"], "only the saved run wrote files");
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::Checkpoint { .. })),
+        "no checkpoints in memory"
+    );
+    let epoch_ends = seen
+        .iter()
+        .filter(|e| matches!(e, Event::EpochEnd { .. }))
+        .count();
+    assert_eq!(epoch_ends, 2);
+    assert!(matches!(
+        seen.last(),
+        Some(Event::RunEnd { epochs_done: 2, .. })
+    ));
+
+    // Without validation the best epoch follows training accuracy.
+    let unvalidated = Training::new(&tiny(1)).fit(&train).unwrap();
+    assert!(unvalidated.history[0].validation.is_none());
+    assert_eq!(unvalidated.best.map(|(epoch, _)| epoch), Some(1));
+}
+
+#[test]
 fn a_tiny_network_learns_synthetic_faces_and_logs_every_event() {
+    let _serial = one_run_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let (train, val) = (faces(900, 1), faces(300, 2));
     let mut seen = Vec::new();
-    let outcome = fit(
-        &tiny(4),
-        &train,
-        Some(&val),
-        &options(dir.path(), "learn", false),
-        &mut |e| seen.push(e.clone()),
-    )
-    .unwrap();
+    let outcome = Training::new(&tiny(4))
+        .validate_on(&val)
+        .save(options(dir.path(), "learn", false))
+        .on_event(|e| seen.push(e.clone()))
+        .fit(&train)
+        .unwrap();
     let last = outcome.history.last().unwrap();
     let val_acc = last.validation.unwrap().categorical_accuracy;
     // Majority class (happiness) is 25% of the faces.
@@ -63,7 +121,9 @@ fn a_tiny_network_learns_synthetic_faces_and_logs_every_event() {
     assert!(last.train.scaled_adversarial_loss > 0.0);
     assert_eq!(outcome.status, RunStatus::Finished);
 
-    let records = EventReader::new(outcome.run_dir.events()).poll().unwrap();
+    let records = EventReader::new(outcome.run_dir.as_ref().unwrap().events())
+        .poll()
+        .unwrap();
     let events: Vec<Event> = records.into_iter().map(|r| r.event).collect();
     assert_eq!(events, seen, "the log holds exactly what the observer saw");
     let kinds = |f: fn(&Event) -> bool| events.iter().filter(|e| f(e)).count();
@@ -115,10 +175,12 @@ fn a_tiny_network_learns_synthetic_faces_and_logs_every_event() {
     } else {
         panic!("epoch end without confusion matrix");
     }
-    let history = std::fs::read_to_string(outcome.run_dir.history()).unwrap();
+    let history = std::fs::read_to_string(outcome.run_dir.as_ref().unwrap().history()).unwrap();
     assert_eq!(history.lines().count(), 5);
     assert_eq!(
-        RunInfo::read(&outcome.run_dir.path).unwrap().status,
+        RunInfo::read(&outcome.run_dir.as_ref().unwrap().path)
+            .unwrap()
+            .status,
         RunStatus::Finished
     );
 }
@@ -145,45 +207,34 @@ fn fingerprint(path: &std::path::Path, faces: &Dataset) -> Vec<f32> {
 
 #[test]
 fn resuming_gives_the_same_weights_as_an_uninterrupted_run() {
+    let _serial = one_run_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let (train, val) = (faces(300, 3), faces(100, 4));
     let mut config = tiny(3);
     config.augment.rotation_degrees = 10.0;
     config.augment.zoom = 0.1;
-    let whole = fit(
-        &config,
-        &train,
-        Some(&val),
-        &options(dir.path(), "whole", false),
-        &mut |_| {},
-    )
-    .unwrap();
+    let whole = Training::new(&config)
+        .validate_on(&val)
+        .save(options(dir.path(), "whole", false))
+        .fit(&train)
+        .unwrap();
 
-    let first = fit(
-        &tiny_with(&config, 2),
-        &train,
-        Some(&val),
-        &options(dir.path(), "parts", false),
-        &mut |_| {},
-    )
-    .unwrap();
+    let first = Training::new(&tiny_with(&config, 2))
+        .validate_on(&val)
+        .save(options(dir.path(), "parts", false))
+        .fit(&train)
+        .unwrap();
     assert_eq!(first.history.len(), 2);
-    let again = fit(
-        &config,
-        &train,
-        Some(&val),
-        &options(dir.path(), "parts", false),
-        &mut |_| {},
-    );
+    let again = Training::new(&config)
+        .validate_on(&val)
+        .save(options(dir.path(), "parts", false))
+        .fit(&train);
     assert!(matches!(again, Err(TrainError::RunExists { name, .. }) if name == "parts"));
-    let resumed = fit(
-        &config,
-        &train,
-        Some(&val),
-        &options(dir.path(), "parts", true),
-        &mut |_| {},
-    )
-    .unwrap();
+    let resumed = Training::new(&config)
+        .validate_on(&val)
+        .save(options(dir.path(), "parts", true))
+        .fit(&train)
+        .unwrap();
 
     let timeless = |h: &[EpochRecord]| {
         h.iter()
@@ -196,10 +247,12 @@ fn resuming_gives_the_same_weights_as_an_uninterrupted_run() {
     assert_eq!(timeless(&resumed.history), timeless(&whole.history));
     let probe = faces(20, 9);
     assert_eq!(
-        fingerprint(&resumed.run_dir.last_checkpoint(), &probe),
-        fingerprint(&whole.run_dir.last_checkpoint(), &probe)
+        fingerprint(&resumed.run_dir.as_ref().unwrap().last_checkpoint(), &probe),
+        fingerprint(&whole.run_dir.as_ref().unwrap().last_checkpoint(), &probe)
     );
-    let events = EventReader::new(resumed.run_dir.events()).poll().unwrap();
+    let events = EventReader::new(resumed.run_dir.as_ref().unwrap().events())
+        .poll()
+        .unwrap();
     let starts: Vec<Option<usize>> = events
         .iter()
         .filter_map(|r| match &r.event {
@@ -213,13 +266,10 @@ fn resuming_gives_the_same_weights_as_an_uninterrupted_run() {
 
     let mut changed = config.clone();
     changed.learning_rate = 0.5;
-    let refused = fit(
-        &changed,
-        &train,
-        Some(&val),
-        &options(dir.path(), "parts", true),
-        &mut |_| {},
-    );
+    let refused = Training::new(&changed)
+        .validate_on(&val)
+        .save(options(dir.path(), "parts", true))
+        .fit(&train);
     let Err(TrainError::ResumeMismatch {
         field,
         saved,
@@ -235,26 +285,20 @@ fn resuming_gives_the_same_weights_as_an_uninterrupted_run() {
 
     let mut other_adv = config.clone();
     other_adv.adversarial.as_mut().unwrap().adv_step_size = 0.2;
-    let refused = fit(
-        &other_adv,
-        &train,
-        Some(&val),
-        &options(dir.path(), "parts", true),
-        &mut |_| {},
-    );
+    let refused = Training::new(&other_adv)
+        .validate_on(&val)
+        .save(options(dir.path(), "parts", true))
+        .fit(&train);
     let message = refused.unwrap_err().to_string();
     assert!(
         message.contains("adversarial.adv_step_size differs from the run's (run: 0.05, now: 0.2)"),
         "{message}"
     );
 
-    let nothing = fit(
-        &config,
-        &train,
-        Some(&val),
-        &options(dir.path(), "never-ran", true),
-        &mut |_| {},
-    );
+    let nothing = Training::new(&config)
+        .validate_on(&val)
+        .save(options(dir.path(), "never-ran", true))
+        .fit(&train);
     assert!(
         matches!(nothing, Err(TrainError::NothingToResume { run }) if run.ends_with("never-ran"))
     );
@@ -269,6 +313,7 @@ fn tiny_with(config: &TrainConfig, epochs: usize) -> TrainConfig {
 
 #[test]
 fn a_diverging_run_stops_with_a_clear_error_and_marks_itself_failed() {
+    let _serial = one_run_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let train = faces(200, 6)
         .select_classes(&[Emotion::Happiness, Emotion::Neutral, Emotion::Fear])
@@ -276,14 +321,10 @@ fn a_diverging_run_stops_with_a_clear_error_and_marks_itself_failed() {
     let mut config = tiny(2);
     // Weights of about 1e38 overflow f32 in the first convolution.
     config.learning_rate = 1e38;
-    let error = fit(
-        &config,
-        &train,
-        None,
-        &options(dir.path(), "nan", false),
-        &mut |_| {},
-    )
-    .unwrap_err();
+    let error = Training::new(&config)
+        .save(options(dir.path(), "nan", false))
+        .fit(&train)
+        .unwrap_err();
     let message = error.to_string();
     assert!(matches!(error, TrainError::NonFinite { .. }), "{message}");
     assert!(message.contains("not finite"), "{message}");
@@ -309,4 +350,23 @@ fn readme_configuration_example_parses() {
     assert_eq!(config.early_stopping_patience, Some(8));
     assert_eq!(config.classes.map(|c| c.len()), Some(3));
     assert_eq!(config.split, fer::data::SplitPlan::default());
+}
+
+#[test]
+fn evaluation_scores_a_model_in_training_mode_as_in_inference_mode() {
+    let _serial = one_run_at_a_time();
+    let faces = faces(64, 3);
+    let device = Device::flex();
+    let mut network = fer::model::CnnConfig::preset("tiny").unwrap();
+    network.dense[0].dropout = 0.5;
+    // Fresh from training: autodiff tensors, dropout on, BatchNorm on batch statistics.
+    let training = network.init(&device.clone().autodiff());
+    let evaluate = |model: &fer::model::Cnn| {
+        fer::metrics::evaluate(model, &faces, 16, None, &device)
+            .unwrap()
+            .probabilities
+    };
+    let first = evaluate(&training);
+    assert_eq!(first, evaluate(&training), "no dropout noise");
+    assert_eq!(first, evaluate(&training.valid()), "running statistics");
 }

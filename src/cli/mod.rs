@@ -9,7 +9,7 @@ mod source;
 mod train;
 
 use clap::{Args, Parser, Subcommand};
-use fer::train::Compute;
+use fer::train::{Compute, ComputeError};
 
 /// Facial-expression recognition on FER2013 with adversarial regularization.
 #[derive(Debug, Parser)]
@@ -64,11 +64,14 @@ pub struct ComputeArgs {
 
 impl ComputeArgs {
     pub fn compute(&self) -> anyhow::Result<Compute> {
-        Compute::new(&self.backend, &self.device).map_err(anyhow::Error::msg)
+        Compute::new(&self.backend, &self.device).map_err(|error| match error {
+            ComputeError::FlexIsCpuOnly(_) => anyhow::anyhow!("{error}: pass --backend tch"),
+            other => other.into(),
+        })
     }
 
     pub fn device(&self) -> anyhow::Result<burn::prelude::Device> {
-        self.compute()?.device().map_err(anyhow::Error::msg)
+        Ok(self.compute()?.device()?)
     }
 }
 

@@ -23,7 +23,7 @@ pub fn draw_run(dir: &Path) -> anyhow::Result<Vec<String>> {
         anyhow::bail!("{}: no epoch has finished yet", dir.display());
     }
     let mut written = Vec::new();
-    let curves = fer::viz::training_curves(&history).map_err(anyhow::Error::msg)?;
+    let curves = fer::viz::training_curves(&history)?;
     for (figure, stem) in [
         (Some(curves), "curves"),
         (confusion_figure(classes, confusion)?, "confusion"),
@@ -45,9 +45,7 @@ fn confusion_figure(
         return Ok(None);
     };
     let cm = ConfusionMatrix { classes, counts };
-    Ok(Some(
-        fer::viz::confusion_heatmap(&cm).map_err(anyhow::Error::msg)?,
-    ))
+    Ok(Some(fer::viz::confusion_heatmap(&cm)?))
 }
 
 pub fn run(dir: &Path) -> anyhow::Result<()> {

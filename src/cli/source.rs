@@ -39,16 +39,12 @@ impl SplitChoice {
         whole: &'a Dataset,
         parts: &'a SplitParts,
     ) -> anyhow::Result<(&'a Dataset, &'static str)> {
-        let choice = choice.unwrap_or(if parts.test.is_some() {
-            SplitChoice::Test
-        } else {
-            SplitChoice::Validation
-        });
         let split = match choice {
-            SplitChoice::All => return Ok((whole, "all")),
-            SplitChoice::Train => Split::Train,
-            SplitChoice::Validation => Split::Validation,
-            SplitChoice::Test => Split::Test,
+            None => parts.held_out().0,
+            Some(SplitChoice::All) => return Ok((whole, "all")),
+            Some(SplitChoice::Train) => Split::Train,
+            Some(SplitChoice::Validation) => Split::Validation,
+            Some(SplitChoice::Test) => Split::Test,
         };
         Ok((parts.part(split)?, split.part_name()))
     }

@@ -9,6 +9,7 @@ use fer::data::{DataSpec, Emotion, SplitPlan};
 use fer::nsl::{AdvNorm, AdvRegConfig};
 use fer::run::events::Event;
 use fer::train::{self, ModelChoice, Recipe, RunOptions, TrainConfig};
+use fer::ConfigError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::ComputeArgs;
@@ -32,6 +33,9 @@ pub struct TrainArgs {
     epochs: Option<usize>,
     #[arg(long)]
     batch_size: Option<usize>,
+    /// Faces per batch when validating after each epoch (default 64).
+    #[arg(long)]
+    val_batch_size: Option<usize>,
     /// Adam learning rate.
     #[arg(long = "lr")]
     learning_rate: Option<f64>,
@@ -127,6 +131,7 @@ impl TrainArgs {
         }
         set(&mut config.epochs, self.epochs);
         set(&mut config.batch_size, self.batch_size);
+        set(&mut config.validation_batch_size, self.val_batch_size);
         set(&mut config.learning_rate, self.learning_rate);
         set(&mut config.seed, self.seed);
         let augment = &mut config.augment;
@@ -175,7 +180,7 @@ impl TrainArgs {
             }
             adv.random_init |= self.random_init;
         }
-        config.validate().map_err(anyhow::Error::msg)?;
+        config.validate().map_err(|error| explain(&error))?;
         Ok(config)
     }
 
@@ -191,6 +196,42 @@ impl TrainArgs {
                     })
             })
             .transpose()
+    }
+}
+
+/// The flag of `fer train` that sets a configuration field (by its TOML path).
+fn flag_of(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "epochs" => "--epochs",
+        "batch_size" => "--batch-size",
+        "validation_batch_size" => "--val-batch-size",
+        "learning_rate" => "--lr",
+        "seed" => "--seed",
+        "classes" => "--classes",
+        "early_stopping_patience" => "--early-stopping",
+        "split.validation_fraction" | "split.train_fraction" => "--val-fraction",
+        "model.preset" => "--preset",
+        "adversarial.multiplier" => "--multiplier",
+        "adversarial.adv_step_size" => "--adv-step-size",
+        "adversarial.adv_grad_norm" => "--adv-grad-norm",
+        "adversarial.pgd_iterations" => "--pgd-iterations",
+        "adversarial.pgd_epsilon" => "--pgd-epsilon",
+        "adversarial.clip_value_min" => "--clip-min",
+        "adversarial.clip_value_max" => "--clip-max",
+        "adversarial.random_init" => "--random-init",
+        _ => return None,
+    })
+}
+
+/// A configuration error in `fer train`'s words: the TOML field and the flag that sets it.
+fn explain(error: &ConfigError) -> anyhow::Error {
+    match flag_of(&error.field) {
+        Some(flag) => anyhow::anyhow!(
+            "invalid training configuration: {} (flag {flag}): {}",
+            error.field,
+            error.reason
+        ),
+        None => anyhow::anyhow!("invalid training configuration: {error}"),
     }
 }
 
@@ -217,29 +258,30 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         root: args.run_dir.clone(),
         name: args.name.clone(),
         resume: args.resume,
-        compute,
-        max_duration,
         data_source: Some(args.data.absolute().to_string()),
     };
     let mut progress = Progress::default();
-    let outcome = train::fit(
-        &config,
-        &parts.train,
-        Some(&parts.validation),
-        &options,
-        &mut |e| progress.on(e),
-    )
-    .map_err(|error| match error {
-        train::TrainError::RunExists { .. } => {
-            anyhow::anyhow!("{error}: pass --resume to continue it, or another --name")
-        }
-        other => other.into(),
-    })?;
+    let outcome = train::Training::new(&config)
+        .validate_on(&parts.validation)
+        .compute(compute)
+        .max_duration(max_duration)
+        .save(options)
+        .on_event(|e| progress.on(e))
+        .fit(&parts.train)
+        .map_err(|error| match error {
+            train::TrainError::RunExists { .. } => {
+                anyhow::anyhow!("{error}: pass --resume to continue it, or another --name")
+            }
+            train::TrainError::Config(error) => explain(&error),
+            other => other.into(),
+        })?;
     progress.finish();
-    println!("run directory: {}", outcome.run_dir.path.display());
-    match super::plot::draw_run(&outcome.run_dir.path) {
-        Ok(written) => println!("pictures: {}", written.join(", ")),
-        Err(problem) => eprintln!("could not draw the run's pictures: {problem:#}"),
+    if let Some(run_dir) = &outcome.run_dir {
+        println!("run directory: {}", run_dir.path.display());
+        match super::plot::draw_run(&run_dir.path) {
+            Ok(written) => println!("pictures: {}", written.join(", ")),
+            Err(problem) => eprintln!("could not draw the run's pictures: {problem:#}"),
+        }
     }
     if let Some((epoch, accuracy)) = outcome.best {
         println!("best validation accuracy {:.4} at epoch {epoch}", accuracy);
@@ -343,7 +385,7 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
+    use clap::{CommandFactory, Parser};
 
     /// `fer train`'s flags alone, as clap parses them.
     #[derive(Debug, Parser)]
@@ -362,6 +404,58 @@ mod tests {
     }
 
     #[test]
+    fn configuration_errors_name_a_flag_that_exists() {
+        let command = Train::command();
+        let longs: Vec<&str> = command
+            .get_arguments()
+            .filter_map(|a| a.get_long())
+            .collect();
+        let fields = [
+            "epochs",
+            "batch_size",
+            "validation_batch_size",
+            "learning_rate",
+            "seed",
+            "classes",
+            "early_stopping_patience",
+            "split.validation_fraction",
+            "split.train_fraction",
+            "model.preset",
+            "adversarial.multiplier",
+            "adversarial.adv_step_size",
+            "adversarial.adv_grad_norm",
+            "adversarial.pgd_iterations",
+            "adversarial.pgd_epsilon",
+            "adversarial.clip_value_min",
+            "adversarial.clip_value_max",
+            "adversarial.random_init",
+        ];
+        for field in fields {
+            let flag = flag_of(field).unwrap_or_else(|| panic!("{field} has no flag"));
+            assert!(longs.contains(&&flag[2..]), "{field}: {flag} is not a flag");
+        }
+        assert_eq!(flag_of("lr_schedule.factor"), None);
+
+        let error = parse(&["--multiplier=-1"])
+            .config()
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "invalid training configuration: adversarial.multiplier (flag --multiplier): \
+             must be a finite number >= 0, not -1"
+        );
+        let error = parse(&["--val-fraction", "1"])
+            .config()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("split.validation_fraction (flag --val-fraction): 1 must be"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn every_configuration_flag_reaches_the_configuration() {
         let c = config(&[
             "--preset",
@@ -370,6 +464,8 @@ mod tests {
             "7",
             "--batch-size",
             "16",
+            "--val-batch-size",
+            "200",
             "--lr",
             "0.01",
             "--seed",
@@ -398,6 +494,7 @@ mod tests {
             (c.epochs, c.batch_size, c.learning_rate, c.seed),
             (7, 16, 0.01, 9)
         );
+        assert_eq!(c.validation_batch_size, 200);
         let a = c.augment;
         assert_eq!(
             (a.rotation_degrees, a.zoom, a.shift, a.horizontal_flip),
@@ -496,7 +593,10 @@ mod tests {
             .config()
             .unwrap_err()
             .to_string();
-        assert!(error.contains("validation_fraction 1.5"), "{error}");
+        assert!(
+            error.contains("split.validation_fraction (flag --val-fraction): 1.5 must be"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod stats;
 pub mod synth;
 
 pub use augment::Augment;
+#[cfg(feature = "burn")]
 pub(crate) use batch::splitmix64;
 pub use batch::{Batch, BatchConfig, Batches};
 pub use dataset::{Dataset, Split, UsageSplit};
@@ -38,6 +39,22 @@ pub struct Loaded {
     pub dataset: Dataset,
     /// Every skipped row with its location and problem; empty for a strict load.
     pub skipped: Vec<RowError>,
+}
+
+/// The faces `spec` names, as `fer train --data` reads it: `synthetic[:N[:SEED]]`, or the
+/// path of a FER2013 CSV (plain or gzip) or an image-folder tree, loaded strictly (see
+/// [`DataSpec`]; [`DataSpec::load`] for a lenient load).
+///
+/// ```
+/// let faces = fer::data::open("synthetic:300")?;
+/// assert_eq!(faces.len(), 300);
+/// let missing = fer::data::open("no/such/fer2013.csv").unwrap_err();
+/// assert!(missing.to_string().contains("no/such/fer2013.csv"));
+/// # Ok::<(), fer::data::DataError>(())
+/// ```
+pub fn open(spec: &str) -> Result<Dataset> {
+    let spec: DataSpec = spec.parse().map_err(DataError::Invalid)?;
+    Ok(spec.load(&LoadOptions::default())?.dataset)
 }
 
 /// Loads a data set from a CSV file (plain or gzip) or an image-folder tree.

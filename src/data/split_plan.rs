@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::{Dataset, Split};
 use super::error::{DataError, Result};
+use crate::ConfigError;
 
 /// How a run divides its data; part of the run's configuration, so evaluation finds the
 /// same test faces the run held out.
@@ -42,6 +43,15 @@ pub struct SplitParts {
 }
 
 impl SplitParts {
+    /// The part a final score is reported on: the test part, or the validation part when
+    /// the data has no test faces (a FER2013 copy without PrivateTest rows).
+    pub fn held_out(&self) -> (Split, &Dataset) {
+        match &self.test {
+            Some(test) => (Split::Test, test),
+            None => (Split::Validation, &self.validation),
+        }
+    }
+
     /// The part named by `split`, or why there is none.
     pub fn part(&self, split: Split) -> Result<&Dataset> {
         match split {
@@ -58,7 +68,7 @@ impl SplitParts {
 
 impl SplitPlan {
     /// Checks the fractions.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> std::result::Result<(), ConfigError> {
         let (name, fraction) = match *self {
             SplitPlan::Usage {
                 validation_fraction,
@@ -68,8 +78,9 @@ impl SplitPlan {
         if fraction > 0.0 && fraction < 1.0 {
             Ok(())
         } else {
-            Err(format!(
-                "split {name} {fraction} must be strictly between 0 and 1"
+            Err(ConfigError::new(
+                name,
+                format!("{fraction} must be strictly between 0 and 1"),
             ))
         }
     }
@@ -87,7 +98,8 @@ impl SplitPlan {
     /// # Ok::<(), fer::data::DataError>(())
     /// ```
     pub fn apply(&self, dataset: &Dataset, seed: u64) -> Result<SplitParts> {
-        self.validate().map_err(DataError::Invalid)?;
+        self.validate()
+            .map_err(|e| DataError::Invalid(format!("split {e}")))?;
         match *self {
             SplitPlan::Stratified {
                 train_fraction,
@@ -170,6 +182,8 @@ mod tests {
         assert_eq!(rows(&parts.validation), [0, 10]);
         assert_eq!(rows(parts.part(Split::Test).unwrap()), [1, 11]);
         assert_eq!(parts.train.len(), 16);
+        let (split, held_out) = parts.held_out();
+        assert_eq!((split, rows(held_out)), (Split::Test, vec![1, 11]));
 
         let only_training = faces(Some(vec![Split::Train; 20]));
         let parts = SplitPlan::Usage {
@@ -180,6 +194,8 @@ mod tests {
         assert_eq!((parts.train.len(), parts.validation.len()), (16, 4));
         let error = parts.part(Split::Test).unwrap_err().to_string();
         assert!(error.contains("no test faces"), "{error}");
+        let (split, held_out) = parts.held_out();
+        assert_eq!((split, held_out), (Split::Validation, &parts.validation));
 
         let no_column = SplitPlan::default().apply(&faces(None), 3).unwrap();
         assert_eq!((no_column.train.len(), no_column.validation.len()), (18, 2));
@@ -212,7 +228,7 @@ mod tests {
             let plan = SplitPlan::Usage {
                 validation_fraction: bad,
             };
-            assert!(plan.validate().is_err(), "{bad}");
+            assert_eq!(plan.validate().unwrap_err().field, "validation_fraction");
             assert!(plan.apply(&faces(None), 0).is_err());
         }
         let toml_plan: SplitPlan =

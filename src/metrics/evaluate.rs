@@ -7,9 +7,9 @@ use burn::tensor::activation::softmax;
 use super::predictions::{argmax, FaceId, Prediction};
 use super::ConfusionMatrix;
 use crate::data::{BatchConfig, DataError, Dataset};
+use crate::model::{images_tensor, labels_tensor};
 use crate::nsl::{adversarial_examples, cross_entropy, AdvNorm, AdvRegConfig, Classifier};
 use crate::run::events::Metrics;
-use crate::train::{images_tensor, labels_tensor};
 
 /// The result of [`evaluate`].
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +59,8 @@ fn in_order(batch_size: usize) -> BatchConfig {
     }
 }
 
-/// Evaluates `model` (in inference mode: pass `model.valid()`) on `dataset`.
+/// Evaluates `model` on `dataset` in inference mode (whatever mode `model` is in: a model
+/// fresh from training scores without dropout).
 ///
 /// With `adversarial`, the scaled adversarial loss is computed as NSL's `evaluate` does:
 /// neighbors from the input gradient of the model in inference mode.
@@ -71,6 +72,7 @@ pub fn evaluate<M: Classifier>(
     device: &Device,
 ) -> Result<Evaluation, DataError> {
     let labels = dataset.require_labels("evaluation")?;
+    let model = &model.valid();
     let mut confusion = ConfusionMatrix::new(dataset.classes().to_vec());
     let mut predictions = Vec::with_capacity(dataset.len());
     let mut probabilities = Vec::with_capacity(dataset.len());
@@ -148,8 +150,8 @@ impl Attack {
     }
 }
 
-/// Accuracy of `target` on adversarial faces made against `reference` (both in inference
-/// mode). NSL's tutorials attack the base model and score both models on its examples.
+/// Accuracy of `target` on adversarial faces made against `reference`, both in inference
+/// mode. NSL's tutorials attack the base model and score both models on its examples.
 pub fn accuracy_under_attack<T: Classifier, R: Classifier>(
     target: &T,
     reference: &R,
@@ -159,6 +161,7 @@ pub fn accuracy_under_attack<T: Classifier, R: Classifier>(
     device: &Device,
 ) -> Result<f64, DataError> {
     let labels = dataset.require_labels("robustness evaluation")?;
+    let (target, reference) = (&target.valid(), &reference.valid());
     let config = attack.config();
     let mut correct = 0usize;
     for batch in dataset.batches(&in_order(batch_size), 0)? {
@@ -179,12 +182,13 @@ pub fn accuracy_under_attack<T: Classifier, R: Classifier>(
     Ok(correct as f64 / labels.len().max(1) as f64)
 }
 
-/// Class probabilities of each face (rows of 48x48 bytes), from a model in inference mode.
+/// Class probabilities of each face (rows of 48x48 bytes), with the model in inference mode.
 pub fn predict_probabilities<M: Classifier>(
     model: &M,
     faces: &Dataset,
     device: &Device,
 ) -> Vec<Vec<f32>> {
+    let model = &model.valid();
     let mut out = Vec::with_capacity(faces.len());
     let config = in_order(256);
     for batch in faces.batches(&config, 0).expect("batch size is positive") {

@@ -1,9 +1,7 @@
 //! The CNN of a [`CnnConfig`] as a Burn module.
 
 use super::config::CnnConfig;
-use super::conv::conv2d;
-use super::dropout::dropout;
-use super::norm_elu::batch_norm_elu;
+use crate::kernels::{batch_norm_elu, conv2d, dropout};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};

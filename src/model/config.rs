@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ConfigError;
+
 /// Convolutions with the same filter count, then 2x2 max-pooling and dropout.
 ///
 /// Each convolution has `same` padding, He-normal initialization, BatchNorm and ELU.
@@ -157,33 +159,50 @@ impl CnnConfig {
 
     /// Checks that the network can be built: something to classify, sizes that survive
     /// pooling, rates in [0, 1).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.classes < 2 {
-            return Err(format!("{} classes: need at least 2", self.classes));
+            return Err(ConfigError::new(
+                "classes",
+                format!("{}: need at least 2", self.classes),
+            ));
         }
         let [h, w] = self.feature_size();
         if h == 0 || w == 0 {
-            return Err(format!(
-                "input {}x{} is too small for {} poolings",
-                self.input[0],
-                self.input[1],
-                self.blocks.len()
+            return Err(ConfigError::new(
+                "blocks",
+                format!(
+                    "input {}x{} is too small for {} poolings",
+                    self.input[0],
+                    self.input[1],
+                    self.blocks.len()
+                ),
             ));
         }
         for (i, b) in self.blocks.iter().enumerate() {
-            if b.filters == 0 || b.kernel == 0 || b.convs == 0 {
-                return Err(format!(
-                    "block {}: filters, kernel and convs must be positive",
-                    i + 1
-                ));
+            for (name, value) in [
+                ("filters", b.filters),
+                ("kernel", b.kernel),
+                ("convs", b.convs),
+            ] {
+                if value == 0 {
+                    return Err(ConfigError::new(
+                        format!("blocks[{i}].{name}"),
+                        "must be at least 1",
+                    ));
+                }
             }
         }
-        let rates = self.blocks.iter().map(|b| b.dropout);
-        if let Some(bad) = rates
-            .chain(self.dense.iter().map(|d| d.dropout))
-            .find(|r| !(0.0..1.0).contains(r))
-        {
-            return Err(format!("dropout {bad} is outside [0, 1)"));
+        let block_rates = self.blocks.iter().map(|b| b.dropout).enumerate();
+        let dense_rates = self.dense.iter().map(|d| d.dropout).enumerate();
+        let rates = (block_rates.map(|(i, r)| ("blocks", i, r)))
+            .chain(dense_rates.map(|(i, r)| ("dense", i, r)));
+        for (table, i, rate) in rates {
+            if !(0.0..1.0).contains(&rate) {
+                return Err(ConfigError::new(
+                    format!("{table}[{i}].dropout"),
+                    format!("{rate} is outside [0, 1)"),
+                ));
+            }
         }
         Ok(())
     }

@@ -244,9 +244,17 @@ mod tests {
         assert_eq!(cfg.flat_features(), 9 * 5 * 16);
         assert!(cfg.validate().is_ok());
         cfg.input = [3, 3];
-        assert!(cfg.validate().unwrap_err().contains("too small"));
+        let small = cfg.validate().unwrap_err();
+        assert_eq!(small.field, "blocks");
+        assert!(small.reason.contains("too small"), "{small}");
         let mut bad = CnnConfig::preset("tiny").unwrap();
         bad.dense[0].dropout = 1.0;
-        assert!(bad.validate().unwrap_err().contains("dropout 1"));
+        assert_eq!(
+            bad.validate().unwrap_err(),
+            crate::ConfigError::new("dense[0].dropout", "1 is outside [0, 1)")
+        );
+        let mut zero = CnnConfig::preset("tiny").unwrap();
+        zero.blocks[1].kernel = 0;
+        assert_eq!(zero.validate().unwrap_err().field, "blocks[1].kernel");
     }
 }

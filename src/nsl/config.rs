@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ConfigError;
+
 /// The norm that bounds a perturbation (NSL's `NormType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -16,14 +18,17 @@ pub enum AdvNorm {
 }
 
 impl std::str::FromStr for AdvNorm {
-    type Err = String;
+    type Err = ConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "l2" => Ok(AdvNorm::L2),
             "infinity" | "inf" | "linf" => Ok(AdvNorm::Infinity),
             "l1" => Ok(AdvNorm::L1),
-            _ => Err(format!("'{s}' is not a norm (expected l2, infinity or l1)")),
+            _ => Err(ConfigError::new(
+                "adv_grad_norm",
+                format!("'{s}' is not a norm (expected l2, infinity or l1)"),
+            )),
         }
     }
 }
@@ -118,43 +123,51 @@ impl AdvRegConfig {
     }
 
     /// Checks the settings make sense together.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field: &str, reason: String| Err(ConfigError::new(field, reason));
         if !(self.multiplier >= 0.0 && self.multiplier.is_finite()) {
-            return Err(format!(
-                "multiplier {} must be a finite number >= 0",
-                self.multiplier
-            ));
+            return bad(
+                "multiplier",
+                format!("must be a finite number >= 0, not {}", self.multiplier),
+            );
         }
         if !(self.adv_step_size >= 0.0 && self.adv_step_size.is_finite()) {
-            return Err(format!(
-                "adv_step_size {} must be a finite number >= 0",
-                self.adv_step_size
-            ));
+            return bad(
+                "adv_step_size",
+                format!("must be a finite number >= 0, not {}", self.adv_step_size),
+            );
         }
         if self.pgd_iterations == 0 {
-            return Err("pgd_iterations must be at least 1".into());
+            return bad("pgd_iterations", "must be at least 1".into());
         }
         if let Some(eps) = self.pgd_epsilon {
             if eps.is_nan() || eps < 0.0 {
-                return Err(format!("pgd_epsilon {eps} must be >= 0"));
+                return bad("pgd_epsilon", format!("must be >= 0, not {eps}"));
             }
         }
         if self.pgd_epsilon.is_some() && self.adv_grad_norm == AdvNorm::L1 {
-            return Err(
-                "pgd_epsilon with the l1 norm: NSL projects onto l2 and infinity balls only".into(),
+            return bad(
+                "pgd_epsilon",
+                "cannot go with the l1 norm: NSL projects onto l2 and infinity balls only".into(),
             );
         }
         if self.random_init && self.pgd_epsilon.is_none() {
-            return Err("random_init needs pgd_epsilon (the ball to start in)".into());
+            return bad(
+                "random_init",
+                "needs pgd_epsilon (the ball to start in)".into(),
+            );
         }
         if let (Some(lo), Some(hi)) = (self.clip_value_min, self.clip_value_max) {
             if lo > hi {
-                return Err(format!("clip_value_min {lo} is above clip_value_max {hi}"));
+                return bad(
+                    "clip_value_min",
+                    format!("{lo} is above clip_value_max {hi}"),
+                );
             }
         }
         if let Some(mask) = &self.feature_mask {
-            if mask.iter().any(|m| !(0.0..=1.0).contains(m)) {
-                return Err("feature_mask values must be in [0, 1]".into());
+            if let Some(m) = mask.iter().find(|m| !(0.0..=1.0).contains(*m)) {
+                return bad("feature_mask", format!("values must be in [0, 1], not {m}"));
             }
         }
         Ok(())

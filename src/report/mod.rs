@@ -80,8 +80,12 @@ pub enum ReportError {
         #[source]
         source: DataError,
     },
-    #[error("drawing {what}: {problem}")]
-    Figure { what: String, problem: String },
+    #[error("{what}: {source}")]
+    Figure {
+        what: String,
+        #[source]
+        source: crate::viz::DrawError,
+    },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
@@ -216,10 +220,7 @@ fn measure_run(
         )
         .map_err(data_error)
     };
-    let (test_split, test) = match &parts.test {
-        Some(test) => (Split::Test, test),
-        None => (Split::Validation, &parts.validation),
-    };
+    let (test_split, test) = parts.held_out();
     let mut test_result = None;
     for &split in &options.splits {
         let Ok(part) = parts.part(split) else {
@@ -298,7 +299,7 @@ fn status_text(section: &RunSection) -> String {
             format!("stopped early by early stopping ({epochs})")
         }
         RunStatus::OutOfTime => {
-            format!("stopped early: its time budget was spent ({epochs}; --resume continues it)")
+            format!("stopped early: its time budget was spent ({epochs}; resuming continues it)")
         }
         RunStatus::Failed => format!(
             "FAILED after {epochs}: {}",
@@ -415,14 +416,14 @@ fn summary_blocks(sections: &[RunSection], blocks: &mut Vec<Block>) {
 
 /// Saves a drawn figure as `out/file` and returns the block that shows it.
 fn picture(
-    figure: Result<crate::viz::Figure, String>,
+    figure: Result<crate::viz::Figure, crate::viz::DrawError>,
     out: &Path,
     file: String,
     caption: String,
 ) -> Result<Block, ReportError> {
-    let figure = figure.map_err(|problem| ReportError::Figure {
+    let figure = figure.map_err(|source| ReportError::Figure {
         what: file.clone(),
-        problem,
+        source,
     })?;
     let path = out.join(&file);
     figure.save_png(&path).map_err(io_error(&path))?;

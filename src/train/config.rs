@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Augment, DataError, Dataset, Emotion, SplitParts, SplitPlan};
 use crate::model::CnnConfig;
 use crate::nsl::AdvRegConfig;
+use crate::run::EpochRecord;
+use crate::ConfigError;
 
 /// How the learning rate changes between epochs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -22,6 +24,43 @@ pub enum LrSchedule {
     },
     /// Multiply by `gamma` after every epoch.
     Exponential { gamma: f64 },
+}
+
+impl LrSchedule {
+    /// The learning rate for the epoch after `record`, which ran at `lr`; `plateau` holds
+    /// ReduceOnPlateau's lowest loss and epochs since it.
+    pub(super) fn next_lr(
+        &self,
+        lr: f64,
+        plateau: &mut Option<(f64, usize)>,
+        record: &EpochRecord,
+    ) -> f64 {
+        match *self {
+            LrSchedule::Constant => lr,
+            LrSchedule::Exponential { gamma } => lr * gamma,
+            LrSchedule::ReduceOnPlateau {
+                factor,
+                patience,
+                min_lr,
+            } => {
+                let loss = record.validation.unwrap_or(record.train).loss;
+                match plateau {
+                    Some((best, waited)) if loss >= *best => {
+                        *waited += 1;
+                        if *waited >= patience {
+                            *waited = 0;
+                            return (lr * factor).max(min_lr);
+                        }
+                        lr
+                    }
+                    _ => {
+                        *plateau = Some((loss, 0));
+                        lr
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Settings of a run; every field has the study's default.
@@ -47,6 +86,9 @@ pub struct TrainConfig {
     pub model: ModelChoice,
     pub epochs: usize,
     pub batch_size: usize,
+    /// Faces per batch when scoring the validation set after each epoch (inference only:
+    /// larger batches are faster, and do not change the scores beyond float rounding).
+    pub validation_batch_size: usize,
     pub learning_rate: f64,
     /// Adam's epsilon (Keras: 1e-7; Burn's default would be 1e-5).
     pub adam_epsilon: f64,
@@ -77,12 +119,15 @@ pub enum ModelChoice {
 
 impl ModelChoice {
     /// The network with `classes` outputs.
-    pub fn resolve(&self, classes: usize) -> Result<CnnConfig, String> {
+    pub fn resolve(&self, classes: usize) -> Result<CnnConfig, ConfigError> {
         let config = match self {
             ModelChoice::Preset { preset } => CnnConfig::preset(preset).ok_or_else(|| {
-                format!(
-                    "unknown model preset '{preset}' (expected one of {})",
-                    crate::model::PRESETS.join(", ")
+                ConfigError::new(
+                    "preset",
+                    format!(
+                        "unknown preset '{preset}' (expected one of {})",
+                        crate::model::PRESETS.join(", ")
+                    ),
                 )
             })?,
             ModelChoice::Custom(config) => config.clone(),
@@ -102,6 +147,7 @@ impl Default for TrainConfig {
             },
             epochs: 10,
             batch_size: 50,
+            validation_batch_size: 64,
             learning_rate: 1e-3,
             adam_epsilon: 1e-7,
             seed: 0,
@@ -117,34 +163,40 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    /// Checks values a run cannot start with.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks values a run cannot start with; the error names the setting by its TOML path.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field: &str, reason: String| Err(ConfigError::new(field, reason));
         if self.epochs == 0 {
-            return Err("epochs must be at least 1".into());
+            return bad("epochs", "must be at least 1".into());
         }
         if self.batch_size == 0 {
-            return Err("batch_size must be at least 1".into());
+            return bad("batch_size", "must be at least 1".into());
+        }
+        if self.validation_batch_size == 0 {
+            return bad("validation_batch_size", "must be at least 1".into());
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(format!(
-                "learning_rate {} must be positive",
-                self.learning_rate
-            ));
+            return bad(
+                "learning_rate",
+                format!("must be a positive number, not {}", self.learning_rate),
+            );
         }
         if let Some(adv) = &self.adversarial {
-            adv.validate().map_err(|e| format!("adversarial: {e}"))?;
+            adv.validate().map_err(|e| e.within("adversarial"))?;
         }
-        self.split.validate()?;
+        self.split.validate().map_err(|e| e.within("split"))?;
         if self.classes.as_ref().is_some_and(Vec::is_empty) {
-            return Err("classes must name at least one class".into());
+            return bad("classes", "must name at least one class".into());
         }
         match self.lr_schedule {
-            LrSchedule::ReduceOnPlateau { factor, .. } if !(factor > 0.0 && factor < 1.0) => {
-                Err(format!("lr_schedule factor {factor} must be in (0, 1)"))
-            }
-            LrSchedule::Exponential { gamma } if gamma.is_nan() || gamma <= 0.0 => {
-                Err(format!("lr_schedule gamma {gamma} must be positive"))
-            }
+            LrSchedule::ReduceOnPlateau { factor, .. } if !(factor > 0.0 && factor < 1.0) => bad(
+                "lr_schedule.factor",
+                format!("must be in (0, 1), not {factor}"),
+            ),
+            LrSchedule::Exponential { gamma } if gamma.is_nan() || gamma <= 0.0 => bad(
+                "lr_schedule.gamma",
+                format!("must be positive, not {gamma}"),
+            ),
             _ => Ok(()),
         }
     }
@@ -159,5 +211,47 @@ impl TrainConfig {
             Some(keep) => self.split.apply(&dataset.select_classes(keep)?, self.seed),
             None => self.split.apply(dataset, self.seed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::events::Metrics;
+
+    fn record(loss: f64) -> EpochRecord {
+        let m = Metrics {
+            loss,
+            ..Default::default()
+        };
+        EpochRecord {
+            epoch: 1,
+            train: m,
+            validation: Some(m),
+            lr: 0.1,
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn reduce_on_plateau_waits_for_patience() {
+        let schedule = LrSchedule::ReduceOnPlateau {
+            factor: 0.5,
+            patience: 1,
+            min_lr: 0.03,
+        };
+        let mut plateau = None;
+        let mut lr = 0.1;
+        let mut rates = Vec::new();
+        for loss in [1.0, 0.9, 0.95, 0.96, 0.97, 0.99, 1.0, 1.1] {
+            lr = schedule.next_lr(lr, &mut plateau, &record(loss));
+            rates.push(lr);
+        }
+        assert_eq!(rates, [0.1, 0.1, 0.05, 0.03, 0.03, 0.03, 0.03, 0.03]);
+        let mut none = None;
+        assert_eq!(
+            LrSchedule::Exponential { gamma: 0.5 }.next_lr(0.1, &mut none, &record(1.0)),
+            0.05
+        );
     }
 }

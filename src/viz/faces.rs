@@ -5,7 +5,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::figure::{ensure_font, Figure};
+use super::figure::{ensure_font, DrawError, Figure};
 use crate::data::{Dataset, SIDE};
 
 /// Pixels per face in the grids (48 x 2).
@@ -46,7 +46,7 @@ impl Canvas {
         self.texts.push((text, x as i32, y as i32));
     }
 
-    fn finish(mut self) -> Result<Figure, String> {
+    fn finish(mut self) -> Result<Figure, DrawError> {
         ensure_font();
         {
             let root = BitMapBackend::with_buffer(&mut self.rgb, (self.width, self.height))
@@ -57,9 +57,9 @@ impl Canvas {
                     (*x, *y),
                     ("sans-serif", 15).into_font().color(&BLACK),
                 ))
-                .map_err(|e| e.to_string())?;
+                .map_err(DrawError::of)?;
             }
-            root.present().map_err(|e| e.to_string())?;
+            root.present().map_err(DrawError::of)?;
         }
         Ok(Figure::from_rgb(self.rgb, self.width, self.height))
     }
@@ -75,10 +75,10 @@ impl Canvas {
 /// assert!(grid.png().starts_with(b"\x89PNG"));
 /// # Ok::<(), fer::data::DataError>(())
 /// ```
-pub fn face_grid(dataset: &Dataset, per_class: usize, seed: u64) -> Result<Figure, String> {
+pub fn face_grid(dataset: &Dataset, per_class: usize, seed: u64) -> Result<Figure, DrawError> {
     let labels = dataset
         .require_labels("a face grid")
-        .map_err(|e| e.to_string())?;
+        .map_err(DrawError::of)?;
     let classes = dataset.classes();
     let label_width = 120;
     let columns = per_class.max(1) as u32;
@@ -112,7 +112,7 @@ pub fn misclassified_grid(
     wrong: &[(usize, u8, u8)],
     columns: usize,
     limit: usize,
-) -> Result<Figure, String> {
+) -> Result<Figure, DrawError> {
     let classes = dataset.classes();
     let shown = &wrong[..wrong.len().min(limit)];
     let columns = columns.max(1) as u32;

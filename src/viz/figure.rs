@@ -26,9 +26,21 @@ pub(crate) fn ensure_font() {
     });
 }
 
+/// Why a figure could not be drawn: the message of plotters' drawing backend.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("drawing failed: {0}")]
+pub struct DrawError(String);
+
+impl DrawError {
+    /// Any plotters error, by its message (plotters' errors are generic over the backend).
+    pub(crate) fn of(error: impl std::fmt::Display) -> DrawError {
+        DrawError(error.to_string())
+    }
+}
+
 /// Something that draws itself onto any plotters backend.
 pub(crate) trait Drawing {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>;
 }
 
 /// A picture as PNG and SVG.
@@ -47,19 +59,19 @@ impl Figure {
     pub(crate) fn render(
         drawing: &impl Drawing,
         (width, height): (u32, u32),
-    ) -> Result<Figure, String> {
+    ) -> Result<Figure, DrawError> {
         ensure_font();
         let mut rgb = vec![0u8; (width * height * 3) as usize];
         {
             let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
             drawing.draw(&root)?;
-            root.present().map_err(|e| e.to_string())?;
+            root.present().map_err(DrawError::of)?;
         }
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
             drawing.draw(&root)?;
-            root.present().map_err(|e| e.to_string())?;
+            root.present().map_err(DrawError::of)?;
         }
         Ok(Figure {
             width,

@@ -8,7 +8,7 @@ mod plots;
 mod tables;
 
 pub use faces::{face_grid, misclassified_grid};
-pub use figure::Figure;
+pub use figure::{DrawError, Figure};
 pub use plots::{class_counts, confusion_heatmap, training_curves};
 
 impl crate::metrics::ConfusionMatrix {

@@ -3,14 +3,10 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::figure::{Drawing, Figure};
+use super::figure::{DrawError, Drawing, Figure};
 use crate::data::ClassCounts;
 use crate::metrics::ConfusionMatrix;
 use crate::run::EpochRecord;
-
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
 
 const BAR: RGBColor = RGBColor(70, 110, 180);
 const TRAIN: RGBColor = RGBColor(40, 100, 200);
@@ -19,9 +15,9 @@ const VALIDATION: RGBColor = RGBColor(220, 80, 40);
 struct CountsChart<'a>(&'a ClassCounts);
 
 impl Drawing for CountsChart<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
         let counts = self.0;
-        root.fill(&WHITE).map_err(err)?;
+        root.fill(&WHITE).map_err(DrawError::of)?;
         let k = counts.classes.len();
         let max = counts.total.iter().copied().max().unwrap_or(1).max(1) as f64;
         let names: Vec<&str> = counts.classes.iter().map(|c| c.name()).collect();
@@ -36,7 +32,7 @@ impl Drawing for CountsChart<'_> {
             .x_label_area_size(36)
             .y_label_area_size(56)
             .build_cartesian_2d(0f64..k as f64, 0f64..max * 1.12)
-            .map_err(err)?;
+            .map_err(DrawError::of)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -50,7 +46,7 @@ impl Drawing for CountsChart<'_> {
             })
             .y_desc("faces")
             .draw()
-            .map_err(err)?;
+            .map_err(DrawError::of)?;
         chart
             .draw_series(counts.total.iter().enumerate().map(|(i, &n)| {
                 Rectangle::new(
@@ -58,7 +54,7 @@ impl Drawing for CountsChart<'_> {
                     BAR.filled(),
                 )
             }))
-            .map_err(err)?;
+            .map_err(DrawError::of)?;
         chart
             .draw_series(counts.total.iter().enumerate().map(|(i, &n)| {
                 Text::new(
@@ -67,7 +63,7 @@ impl Drawing for CountsChart<'_> {
                     ("sans-serif", 14),
                 )
             }))
-            .map_err(err)?;
+            .map_err(DrawError::of)?;
         Ok(())
     }
 }
@@ -81,15 +77,15 @@ impl Drawing for CountsChart<'_> {
 /// assert!(figure.png().starts_with(b"\x89PNG"));
 /// # Ok::<(), fer::data::DataError>(())
 /// ```
-pub fn class_counts(counts: &ClassCounts) -> Result<Figure, String> {
+pub fn class_counts(counts: &ClassCounts) -> Result<Figure, DrawError> {
     Figure::render(&CountsChart(counts), (760, 420))
 }
 
 struct Curves<'a>(&'a [EpochRecord]);
 
 impl Drawing for Curves<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        root.fill(&WHITE).map_err(err)?;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        root.fill(&WHITE).map_err(DrawError::of)?;
         let history = self.0;
         type Pick = fn(&crate::run::events::Metrics) -> f64;
         let panels: [(&str, Pick); 4] = [
@@ -121,14 +117,14 @@ impl Drawing for Curves<'_> {
                 .x_label_area_size(30)
                 .y_label_area_size(50)
                 .build_cartesian_2d(1f64..last, lo..hi)
-                .map_err(err)?;
+                .map_err(DrawError::of)?;
             chart
                 .configure_mesh()
                 .x_labels((last as usize).min(12))
                 .x_label_formatter(&|x| format!("{x:.0}"))
                 .x_desc("epoch")
                 .draw()
-                .map_err(err)?;
+                .map_err(DrawError::of)?;
             for (points, color, name) in
                 [(&train, TRAIN, "train"), (&val, VALIDATION, "validation")]
             {
@@ -140,21 +136,21 @@ impl Drawing for Curves<'_> {
                         points.iter().copied(),
                         color.stroke_width(2),
                     ))
-                    .map_err(err)?
+                    .map_err(DrawError::of)?
                     .label(name)
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
                     });
                 chart
                     .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                    .map_err(err)?;
+                    .map_err(DrawError::of)?;
             }
             chart
                 .configure_series_labels()
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
                 .draw()
-                .map_err(err)?;
+                .map_err(DrawError::of)?;
         }
         Ok(())
     }
@@ -162,16 +158,16 @@ impl Drawing for Curves<'_> {
 
 /// Loss, cross-entropy, scaled adversarial loss and accuracy by epoch, train and validation
 /// (the study's Fig. 5.4 curves).
-pub fn training_curves(history: &[EpochRecord]) -> Result<Figure, String> {
+pub fn training_curves(history: &[EpochRecord]) -> Result<Figure, DrawError> {
     Figure::render(&Curves(history), (1000, 720))
 }
 
 struct Heatmap<'a>(&'a ConfusionMatrix);
 
 impl Drawing for Heatmap<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
         let cm = self.0;
-        root.fill(&WHITE).map_err(err)?;
+        root.fill(&WHITE).map_err(DrawError::of)?;
         let k = cm.classes.len();
         let names: Vec<&str> = cm.classes.iter().map(|c| c.name()).collect();
         let name = |v: &f64| {
@@ -185,7 +181,7 @@ impl Drawing for Heatmap<'_> {
             .x_label_area_size(40)
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..k as f64, k as f64..0f64)
-            .map_err(err)?;
+            .map_err(DrawError::of)?;
         chart
             .configure_mesh()
             .disable_mesh()
@@ -207,7 +203,7 @@ impl Drawing for Heatmap<'_> {
             })
             .x_desc("predicted")
             .draw()
-            .map_err(err)?;
+            .map_err(DrawError::of)?;
         let shares = cm.row_normalized();
         for (t, row) in cm.counts.iter().enumerate() {
             for (p, &count) in row.iter().enumerate() {
@@ -217,7 +213,7 @@ impl Drawing for Heatmap<'_> {
                 let (x, y) = (p as f64, t as f64);
                 chart
                     .draw_series([Rectangle::new([(x, y), (x + 1.0, y + 1.0)], fill.filled())])
-                    .map_err(err)?;
+                    .map_err(DrawError::of)?;
                 let color = if share > 0.55 { WHITE } else { BLACK };
                 let style = ("sans-serif", 14).into_font().color(&color);
                 chart
@@ -225,7 +221,7 @@ impl Drawing for Heatmap<'_> {
                         Text::new(count.to_string(), (x + 0.1, y + 0.3), style.clone()),
                         Text::new(format!("{:.0}%", 100.0 * share), (x + 0.1, y + 0.62), style),
                     ])
-                    .map_err(err)?;
+                    .map_err(DrawError::of)?;
             }
         }
         Ok(())
@@ -233,7 +229,7 @@ impl Drawing for Heatmap<'_> {
 }
 
 /// The confusion matrix as a heatmap: counts and row-normalized shares in every cell.
-pub fn confusion_heatmap(cm: &ConfusionMatrix) -> Result<Figure, String> {
+pub fn confusion_heatmap(cm: &ConfusionMatrix) -> Result<Figure, DrawError> {
     let side = 140 + 90 * cm.classes.len() as u32;
     Figure::render(&Heatmap(cm), (side + 60, side))
 }

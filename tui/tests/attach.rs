@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use fer::data::synth::{synthesize, SynthConfig};
-use fer::train::{fit, ModelChoice, RunOptions, TrainConfig};
+use fer::train::{ModelChoice, RunOptions, TrainConfig, Training};
 use fer_tui::app::{App, RunEntry};
 use fer_tui::runs::{find_runs, pick, table};
 use fer_tui::state::Status;
@@ -43,7 +43,11 @@ fn the_dashboard_follows_a_training_as_it_writes() {
                 name: Some("live".into()),
                 ..Default::default()
             };
-            fit(&config, &train, Some(&val), &options, &mut |_| {}).unwrap();
+            Training::new(&config)
+                .validate_on(&val)
+                .save(options)
+                .fit(&train)
+                .unwrap();
         }
     });
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
+use fer::run::{EVENTS_FILE, RUN_INFO_FILE};
 use fer_tui::runs::find_runs;
 use fer_tui::source::RunSource;
 use fer_tui::target::Target;
@@ -62,8 +63,8 @@ fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
         "name": "nsl-run", "config": {}, "classes": CLASSES, "backend": "flex", "device": "cpu",
         "host": "gpu-box", "pid": 1, "start_time": 1.0, "updated_time": 1.0, "status": "running"
     });
-    std::fs::write(run.join("run.json"), info.to_string()).unwrap();
-    let log = run.join("events.jsonl");
+    std::fs::write(run.join(RUN_INFO_FILE), info.to_string()).unwrap();
+    let log = run.join(EVENTS_FILE);
     let mut all = vec![record(1.0, start(None))];
     all.extend(epochs(1, 2, 1.0));
     append(&log, &all[..12]);

@@ -9,8 +9,8 @@ use burn::optim::AdamConfig;
 use burn::prelude::*;
 use fer::data::{self, BatchConfig, Dataset};
 use fer::model::CnnConfig;
+use fer::model::{images_tensor, labels_tensor};
 use fer::nsl::{train_step, AdvRegConfig, Classifier};
-use fer::train::{images_tensor, labels_tensor};
 
 /// Training steps (Adam, as `fer train` runs them) over the first `images` faces after one
 /// warm-up step; adversarial with `adversarial`.

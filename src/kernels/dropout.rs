@@ -1,9 +1,8 @@
 //! Dropout whose mask comes from a parallel random generator, already scaled.
 //!
 //! Burn's `Dropout` draws a Bernoulli tensor, then multiplies twice: by the mask and by
-//! `1 / keep`. Both CPU backends draw Bernoulli numbers one at a time: LibTorch took 25-35 ms
-//! for the study's first dropout alone (1.8 million values), about 3% of a training step, as
-//! long as PyTorch's own dropout takes (issue 6). Here the CPU backends fill the mask
+//! `1 / keep`, and both CPU backends draw the Bernoulli numbers one at a time, on one
+//! thread. Here the CPU backends fill the mask
 //! `{0, 1 / keep}` in one pass of ChaCha8 streams on all threads, and the layer is one
 //! multiplication each way.
 
@@ -25,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 /// The backends that run [`dropout`]. The default body is Burn's Bernoulli draw, for the
-/// GPU; the CPU backends fill the mask with [`fill_keep_mask`].
+/// GPU; the CPU backends fill the mask in parallel.
 #[backend_extension(Flex, LibTorch: cfg(feature = "tch"), Autodiff)]
 pub trait DropoutBackend: Backend {
     /// A tensor shaped like `x`, each value `1 / keep` with probability `keep` and 0
@@ -52,7 +51,7 @@ pub trait DropoutBackend: Backend {
 /// use burn::prelude::*;
 /// let device = Device::flex().autodiff();
 /// let x = Tensor::<2>::ones([100, 100], &device);
-/// let y: Vec<f32> = fer::model::dropout(&DropoutConfig::new(0.25).init(), x)
+/// let y: Vec<f32> = fer::kernels::dropout(&DropoutConfig::new(0.25).init(), x)
 ///     .into_data()
 ///     .try_to_vec::<f32>()
 ///     .unwrap();
@@ -72,7 +71,7 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
 /// Fills `mask` with `1 / keep` at probability `keep` and 0 otherwise: blocks of 64 Ki
 /// values, each from its own ChaCha8 stream of `seed`, on rayon's threads. The same seed
 /// gives the same mask on any number of threads.
-pub fn fill_keep_mask(mask: &mut [f32], keep: f64, seed: u64) {
+pub(crate) fn fill_keep_mask(mask: &mut [f32], keep: f64, seed: u64) {
     const BLOCK: usize = 1 << 16;
     // A value is kept when a uniform u32 falls below keep · 2³², to within 2⁻³².
     let threshold = (keep * 4_294_967_296.0) as u64;

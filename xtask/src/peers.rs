@@ -6,8 +6,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context;
 
-use super::memory;
-use super::{Rate, Rates};
+use crate::memory;
+use crate::rates::{Rate, Rates};
 
 /// Table names of the peers.
 pub const TF_NSL: &str = "TF + NSL";

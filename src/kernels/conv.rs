@@ -2,10 +2,10 @@
 //!
 //! Burn differentiates `conv2d` with respect to its weight by running another convolution
 //! with batch and channels swapped, whose "kernel" is the whole output gradient. On the flex
-//! backend that costs twice the forward convolution, a third of a training step (issue 6).
+//! backend that costs twice the forward convolution.
 //! Here the weight gradient is matrix products with the same multiply-adds as the forward
 //! pass: `sum over images of dY_n · im2col(X_n)ᵀ` on flex, and on LibTorch's CPU
-//! [`weight_gradient`](crate::model::weight_gradient) or, from one or two channels, a
+//! [`weight_gradient`](crate::kernels::weight_gradient) or, from one or two channels, a
 //! batched product of patches. Flex also takes the input gradient of square layers as a
 //! forward convolution; the rest is Burn's, with LibTorch's convolution in channels-last
 //! order.
@@ -83,7 +83,7 @@ fn options(padding: [usize; 2]) -> ConvOptions<2> {
 /// let x = Tensor::<4>::ones([1, 1, 3, 3], &device);
 /// let weight = Tensor::<4>::ones([1, 1, 3, 3], &device);
 /// let bias = Tensor::<1>::zeros([1], &device);
-/// let y: Vec<f32> = fer::model::conv2d(x, weight, bias, [1, 1]).into_data().try_to_vec::<f32>().unwrap();
+/// let y: Vec<f32> = fer::kernels::conv2d(x, weight, bias, [1, 1]).into_data().try_to_vec::<f32>().unwrap();
 /// assert_eq!(y, [4.0, 6.0, 4.0, 6.0, 9.0, 6.0, 4.0, 6.0, 4.0]);
 /// ```
 pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: [usize; 2]) -> Tensor<4> {
@@ -99,8 +99,8 @@ impl ConvBackend for Flex {
     /// With no more outputs than input channels, the input gradient as a convolution of the
     /// output gradient with the flipped, transposed kernel (`kernel - 1 - padding` zeros a
     /// side): flex's im2col then copies no more than its transposed convolution scatters,
-    /// and the copy is cheaper than the scatter. 25% faster on the study's 64 -> 64 5x5
-    /// layer and 35% on 128 -> 128 3x3; with twice the outputs, slower (issue 6).
+    /// and the copy is cheaper than the scatter. With more outputs than inputs the scatter
+    /// wins, so those layers keep Burn's.
     fn conv2d_stride1_input_gradient(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -145,9 +145,8 @@ impl ConvBackend for burn::backend::LibTorch {
         padding: [usize; 2],
     ) -> FloatTensor<Self> {
         // From one or two input channels a product of the few narrow patches with the
-        // gradient took a quarter of the time of oneDNN's kernel. From more, on the CPU,
-        // fer's shifted-rows products beat oneDNN by a third; on a GPU LibTorch's own
-        // kernel (issue 6).
+        // gradient beats oneDNN's kernel; from more, on the CPU, fer's shifted-rows
+        // products do; on a GPU LibTorch's own kernel.
         if x.shape()[1] <= 2 {
             libtorch::narrow_weight_gradient(x, weight, output_gradient, padding)
         } else if libtorch::on_cpu_in_f32([&x, &output_gradient]) {
@@ -233,17 +232,17 @@ impl<B: ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
 
 /// LibTorch's steps: the channels-last forward pass and the weight and bias gradients, with
 /// LibTorch's own kernels through the C++ shim that build.rs compiles
-/// (src/model/libtorch_shim.cpp) where fer's do not apply.
+/// (src/kernels/libtorch_shim.cpp) where fer's do not apply.
 #[cfg(feature = "tch")]
 mod libtorch {
-    use crate::model::libtorch_shim::conv2d_weight_gradient;
-    use crate::model::weight_gradient::{self, ConvShape, Strided};
+    use crate::kernels::libtorch_shim::conv2d_weight_gradient;
+    use crate::kernels::weight_gradient::{self, ConvShape, Strided};
     use burn::backend::libtorch::TchTensor;
 
     /// The convolution with its weight in channels-last order, which makes oneDNN compute
     /// and return channels-last activations. BatchNorm, ELU and max-pooling keep that order,
     /// so the layers skip oneDNN's reorders from NCHW and pool with the vectorized
-    /// channels-last kernel: prediction 16% faster, training unchanged (issue 6).
+    /// channels-last kernel.
     ///
     /// Images of one channel are both NCHW and NHWC; LibTorch reads contiguous ones as NCHW
     /// and would return NCHW activations, so they get NHWC strides first (a view, no copy).
@@ -276,8 +275,8 @@ mod libtorch {
         ))
     }
 
-    /// One reduction over images and positions: a seventh of the time of Burn's three
-    /// `sum_dim` passes over channels-last gradients (3 ms against 25 per step, issue 6).
+    /// One reduction over images and positions, where Burn makes three `sum_dim` passes
+    /// over the channels-last gradient.
     pub fn bias_gradient(output_gradient: TchTensor) -> TchTensor {
         let axes: &[i64] = &[0, 2, 3];
         TchTensor::new(
@@ -289,9 +288,8 @@ mod libtorch {
 
     /// The weight gradient from images of few channels, as one batched product of their
     /// patches `[N, C·kh·kw, positions]` with the output gradient `[N, positions, O]`
-    /// (a view of its channels-last memory). From one channel it took 7 ms per study step
-    /// against 27 for Burn's swapped-axes convolution and 35 for oneDNN's; from two, 15
-    /// against 35 (issue 6).
+    /// (a view of its channels-last memory): with so few channels the patches are small,
+    /// and one product beats both Burn's swapped-axes convolution and oneDNN's kernel.
     pub fn narrow_weight_gradient(
         x: TchTensor,
         weight: TchTensor,
@@ -327,7 +325,7 @@ mod libtorch {
             .all(|t| t.tensor.device() == tch::Device::Cpu && t.tensor.kind() == tch::Kind::Float)
     }
 
-    /// fer's weight gradient ([`crate::model::weight_gradient`]) read from LibTorch's memory
+    /// fer's weight gradient ([`crate::kernels::weight_gradient`]) read from LibTorch's memory
     /// in place: channels-last activations need no copy.
     pub fn shifted_rows_weight_gradient(
         x: TchTensor,
@@ -413,7 +411,7 @@ mod libtorch {
 
 /// The weight gradient on flex's CPU buffers.
 mod flex {
-    use crate::model::weight_gradient::sum_over_images;
+    use crate::kernels::weight_gradient::sum_over_images;
     use burn::backend::flex::FlexTensor;
     use burn::tensor::TensorData;
 
@@ -535,7 +533,7 @@ mod flex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testing::{assert_close, floats, weighting};
+    use crate::kernels::testing::{assert_close, floats, weighting};
     use burn::tensor::Distribution;
 
     /// Output, input gradient, weight gradient and bias gradient of `sum(conv(x) * r)`, with

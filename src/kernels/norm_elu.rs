@@ -3,7 +3,7 @@
 //! Every convolution and dense layer of the study's network is followed by BatchNorm and ELU.
 //! Composed from Burn's tensor operations, that pair costs about a dozen passes over the
 //! activation forward and as many backward: Burn computes the batch statistics through a
-//! transposed copy, and each step of ELU and its gradient is a pass of its own (issue 6).
+//! transposed copy, and each step of ELU and its gradient is a pass of its own.
 //! Here flex does it in two passes each way, in per-channel loops, and LibTorch calls its
 //! native batch norm and ELU kernels. The autodiff backend records the pair as one step.
 
@@ -76,7 +76,7 @@ pub trait NormEluBackend: Backend {
     }
 }
 
-/// ELU as [`crate::model::elu`] computes it, on a backend's primitives.
+/// ELU as [`crate::kernels::elu`] computes it, on a backend's primitives.
 fn elu<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
     let negative = B::float_clamp_max(x.clone(), Scalar::Float(0.0));
     B::float_add(
@@ -85,7 +85,7 @@ fn elu<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
     )
 }
 
-/// `elu(norm(x))`, as `burn::nn::BatchNorm::forward` followed by [`elu`](crate::model::elu)
+/// `elu(norm(x))`, as `burn::nn::BatchNorm::forward` followed by [`elu`](crate::kernels::elu)
 /// computes it, including the update of the running statistics in training.
 ///
 /// Like Burn's layer, it normalizes with the batch statistics on an autodiff device while the
@@ -98,7 +98,7 @@ fn elu<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
 /// let norm = BatchNormConfig::new(2).init(&device);
 /// let x = Tensor::<4>::from_floats([[[[-1.0]], [[3.0]]]], &device);
 /// // Inference with the initial running statistics (mean 0, variance 1).
-/// let y: Vec<f32> = fer::model::batch_norm_elu(&norm, x).into_data().try_to_vec().unwrap();
+/// let y: Vec<f32> = fer::kernels::batch_norm_elu(&norm, x).into_data().try_to_vec().unwrap();
 /// assert!((y[0] - (-1.0f32 / (1.0f32 + 1e-5).sqrt()).exp_m1()).abs() < 1e-6);
 /// assert!((y[1] - 3.0 / (1.0f32 + 1e-5).sqrt()).abs() < 1e-5);
 /// ```
@@ -551,7 +551,7 @@ mod flex {
 /// The pair with LibTorch's native batch norm and ELU kernels.
 #[cfg(feature = "tch")]
 mod libtorch {
-    use crate::model::libtorch_shim::batch_norm_backward;
+    use crate::kernels::libtorch_shim::batch_norm_backward;
     use burn::backend::libtorch::TchTensor;
     use tch::Tensor;
 
@@ -579,9 +579,9 @@ mod libtorch {
         )
     }
 
-    /// ELU's gradient, then LibTorch's own batch-norm backward through fer's shim: 6 ms
-    /// instead of 25 on a `[50, 64, 48, 48]` batch, where the same formula in tch's
-    /// operators took seven passes over the activations (issue 6).
+    /// ELU's gradient, then LibTorch's own batch-norm backward through fer's shim: one
+    /// native kernel where the same formula in tch's operators takes seven passes over the
+    /// activations.
     pub fn train_backward(
         x: TchTensor,
         y: TchTensor,
@@ -634,13 +634,13 @@ mod libtorch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testing::{floats, weighting};
+    use crate::kernels::testing::{floats, weighting};
     use burn::module::Module;
     use burn::nn::BatchNormConfig;
     use burn::tensor::{Distribution, TensorData};
 
     fn assert_close(ours: &[f32], burns: &[f32], what: &str) {
-        crate::model::testing::assert_close(ours, burns, 2e-5, what);
+        crate::kernels::testing::assert_close(ours, burns, 2e-5, what);
     }
 
     /// A layer with non-trivial gamma, beta and running statistics.
@@ -678,7 +678,7 @@ mod tests {
         let y = if ours {
             batch_norm_elu(&norm, x.clone())
         } else {
-            crate::model::elu(norm.forward(x.clone()))
+            crate::kernels::elu(norm.forward(x.clone()))
         };
         let grads = (y.clone() * weighting(dims, &device)).sum().backward();
         let mut results = vec![floats(y.inner()), floats(x.grad(&grads).unwrap())];
@@ -723,7 +723,7 @@ mod tests {
         let x = Tensor::<4>::random([2, 3, 7, 5], Distribution::Normal(0.0, 2.0), &device);
         let norm = layer(3, &device);
         let plain = floats(batch_norm_elu(&norm, x.clone()));
-        let burns = floats(crate::model::elu(norm.forward(x)));
+        let burns = floats(crate::kernels::elu(norm.forward(x)));
         assert_close(&plain, &burns, "inference");
     }
 

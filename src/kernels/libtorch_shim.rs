@@ -1,4 +1,4 @@
-//! Safe calls into the C++ shim (src/model/libtorch_shim.cpp, compiled by build.rs) for
+//! Safe calls into the C++ shim (src/kernels/libtorch_shim.cpp, compiled by build.rs) for
 //! LibTorch operators that tch does not generate.
 
 use std::ffi::{c_char, c_int, CStr};

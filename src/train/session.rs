@@ -1,0 +1,554 @@
+//! One run of the training loop in three steps: start (or resume), one epoch, finish.
+
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, ModuleOptimizer};
+use burn::prelude::*;
+
+use super::checkpoint::{self, Checkpoint, CheckpointState};
+use super::config::TrainConfig;
+use super::error::{io_error, TrainError};
+use super::fit::{FitOutcome, RunOptions, Training};
+use super::resume::resume_state;
+use crate::data::{Batch, BatchConfig, Dataset, Emotion};
+use crate::metrics::{evaluate, ConfusionMatrix};
+use crate::model::{images_tensor, labels_tensor, Cnn};
+use crate::nsl::train_step;
+use crate::run::events::{unix_now, Event, EventLog, Metrics};
+use crate::run::{
+    hostname, timestamp_name, update_best, write_history, EpochRecord, RunDir, RunInfo, RunStatus,
+};
+
+/// A saved run's files: its folder, `run.json` as last written, and the event log.
+struct SavedRun {
+    dir: RunDir,
+    info: RunInfo,
+    log: EventLog,
+}
+
+/// Where a run's events go: the caller's observer and, for a saved run, its event log.
+struct Outputs<'o> {
+    observer: Box<dyn FnMut(&Event) + 'o>,
+    saved: Option<SavedRun>,
+}
+
+impl Outputs<'_> {
+    fn emit(&mut self, event: Event) {
+        (self.observer)(&event);
+        if let Some(saved) = &self.saved {
+            saved.log.emit(event);
+        }
+    }
+}
+
+/// A run between its start and its finish: what the next epoch needs.
+pub(super) struct Session<'a, 'o> {
+    config: &'a TrainConfig,
+    train: &'a Dataset,
+    validation: Option<&'a Dataset>,
+    classes: usize,
+    /// Inference device (validation); `train_device` is its autodiff twin.
+    device: Device,
+    train_device: Device,
+    optimizer: ModuleOptimizer,
+    /// Everything a checkpoint keeps besides tensors.
+    state: CheckpointState,
+    batching: BatchConfig,
+    steps_per_epoch: usize,
+    global_step: usize,
+    outputs: Outputs<'o>,
+}
+
+impl<'a, 'o> Session<'a, 'o> {
+    /// Checks the inputs, builds (or, resuming, reloads) the model and optimizer, creates
+    /// the run directory of a saved run and emits `run_start`.
+    pub(super) fn start(
+        training: Training<'a, 'o>,
+        train: &'a Dataset,
+    ) -> Result<(Session<'a, 'o>, Cnn), TrainError> {
+        let Training {
+            config,
+            validation,
+            compute,
+            saved,
+            observer,
+            max_duration: _,
+        } = training;
+        config.validate()?;
+        train.require_labels("training")?;
+        if train.is_empty() {
+            return Err(TrainError::EmptyTrainingSet);
+        }
+        let classes = train.classes().to_vec();
+        if let Some(val) = validation {
+            val.require_labels("validation")?;
+            if val.classes() != classes {
+                let names = |classes: &[Emotion]| {
+                    classes
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return Err(TrainError::ClassMismatch {
+                    train: names(&classes),
+                    validation: names(val.classes()),
+                });
+            }
+        }
+        let network = config
+            .model
+            .resolve(classes.len())
+            .map_err(|e| e.within("model"))?;
+        let device = compute.device()?;
+        let train_device = device.clone().autodiff();
+
+        let adam = AdamConfig::new().with_epsilon(config.adam_epsilon as f32);
+        let opened = match &saved {
+            Some(options) => Some(open_run_dir(options, config, &classes)?),
+            None => None,
+        };
+        let (model, optimizer, state) = match opened.as_ref().and_then(|o| o.resumed.as_ref()) {
+            Some(ckpt) => {
+                let path = opened.as_ref().map(|o| o.dir.last_checkpoint());
+                let path = path.unwrap_or_default();
+                let model = ckpt.model(&train_device).map_err(io_error(&path))?;
+                let optimizer = ckpt.optimizer(adam.init()).map_err(io_error(&path))?;
+                let mut state = ckpt.state.clone();
+                state.config = config.clone();
+                (model, optimizer, state)
+            }
+            None => {
+                train_device.seed(config.seed);
+                let state = CheckpointState {
+                    epoch: 0,
+                    config: config.clone(),
+                    network: network.clone(),
+                    classes: classes.clone(),
+                    lr: config.learning_rate,
+                    best: None,
+                    plateau: None,
+                    history: Vec::new(),
+                };
+                (network.init(&train_device), adam.init(), state)
+            }
+        };
+        let resumed_from_epoch = opened
+            .as_ref()
+            .and_then(|o| o.resumed.as_ref())
+            .map(|ckpt| ckpt.state.epoch);
+
+        // A resumed run keeps its run.json (name, start, backend) and updates the rest.
+        let earlier = opened
+            .as_ref()
+            .filter(|o| o.resumed.is_some())
+            .and_then(|o| RunInfo::read(&o.dir.path).ok());
+        let mut info = earlier.unwrap_or_else(|| RunInfo {
+            name: opened
+                .as_ref()
+                .map_or("in-memory".into(), |o| o.name.clone()),
+            config: serde_json::Value::Null,
+            classes: classes.iter().map(|c| c.name().to_string()).collect(),
+            backend: compute.backend.to_string(),
+            device: compute.device.clone(),
+            host: hostname(),
+            pid: std::process::id(),
+            start_time: unix_now(),
+            updated_time: unix_now(),
+            status: RunStatus::Running,
+            data: None,
+        });
+        info.config = serde_json::to_value(config).expect("config serializes");
+        info.pid = std::process::id();
+        info.host = hostname();
+        info.set_status(RunStatus::Running);
+        let start = Event::RunStart {
+            name: info.name.clone(),
+            model: network.name.clone(),
+            classes: info.classes.clone(),
+            epochs: config.epochs,
+            steps_per_epoch: train.len().div_ceil(config.batch_size),
+            batch_size: config.batch_size,
+            backend: info.backend.clone(),
+            device: info.device.clone(),
+            adversarial: config.adversarial.is_some(),
+            resumed_from_epoch,
+        };
+        let saved = match (opened, saved) {
+            (Some(OpenedRun { dir, .. }), Some(options)) => {
+                info.data = options.data_source.clone().or(info.data.take());
+                info.write(&dir.path).map_err(io_error(&dir.path))?;
+                write_history(&dir.history(), &state.history).map_err(io_error(&dir.history()))?;
+                let log = EventLog::open(&dir.events()).map_err(io_error(&dir.events()))?;
+                Some(SavedRun { dir, info, log })
+            }
+            _ => None,
+        };
+        let mut outputs = Outputs { observer, saved };
+        outputs.emit(start);
+
+        let steps_per_epoch = train.len().div_ceil(config.batch_size);
+        let session = Session {
+            config,
+            train,
+            validation,
+            classes: classes.len(),
+            device,
+            train_device,
+            optimizer,
+            global_step: state.epoch * steps_per_epoch,
+            state,
+            batching: BatchConfig {
+                batch_size: config.batch_size,
+                shuffle: true,
+                drop_last: false,
+                seed: config.seed,
+                augment: config.augment,
+            },
+            steps_per_epoch,
+            outputs,
+        };
+        Ok((session, model))
+    }
+
+    /// Epochs completed (from the checkpoint, when resuming).
+    pub(super) fn epochs_done(&self) -> usize {
+        self.state.epoch
+    }
+
+    /// The configured number of epochs.
+    pub(super) fn planned_epochs(&self) -> usize {
+        self.config.epochs
+    }
+
+    /// The epoch after the last one completed: every step, validation, the learning-rate
+    /// schedule, checkpoints of a saved run, and `epoch_end`. A failure marks the run failed.
+    pub(super) fn epoch(&mut self, model: Cnn) -> Result<Cnn, TrainError> {
+        let outcome = self.run_epoch(model);
+        if let Err(error) = &outcome {
+            if let TrainError::NonFinite { epoch, step, .. } = error {
+                self.outputs.emit(Event::Failure {
+                    epoch: *epoch,
+                    step: *step,
+                    message: error.to_string(),
+                });
+            }
+            if let Some(saved) = &mut self.outputs.saved {
+                saved.info.set_status(RunStatus::Failed);
+                let _ = saved.info.write(&saved.dir.path);
+            }
+        }
+        outcome
+    }
+
+    fn run_epoch(&mut self, model: Cnn) -> Result<Cnn, TrainError> {
+        let epoch = self.state.epoch + 1;
+        let config = self.config;
+        let started = Instant::now();
+        self.train_device.seed(epoch_seed(config.seed, epoch));
+        let mut running = Running::new(self.classes);
+        let mut last_report = Instant::now();
+        let lr = self.state.lr;
+        let mut data_wait = Duration::ZERO;
+        let steps_per_epoch = self.steps_per_epoch;
+        let (train_device, optimizer) = (&self.train_device, &mut self.optimizer);
+        let (outputs, global_step) = (&mut self.outputs, &mut self.global_step);
+        let model = fold_prefetched(
+            self.train,
+            &self.batching,
+            epoch as u64,
+            model,
+            &mut data_wait,
+            |model, step, batch| {
+                let labels = labels_tensor(&batch.labels, train_device);
+                let images = images_tensor(batch.images, train_device);
+                let (grads, stats) =
+                    train_step(&model, images, labels, config.adversarial.as_ref());
+                if !stats.loss().is_finite() {
+                    return Err(TrainError::NonFinite {
+                        epoch,
+                        step,
+                        loss: stats.loss(),
+                    });
+                }
+                // The model moves through the optimizer: no second owner, so no parameter copies.
+                let model = optimizer.step(lr, model, grads);
+                running.add(&batch.labels, &stats);
+                *global_step += 1;
+                if step % config.log_every.max(1) == 0
+                    || last_report.elapsed().as_secs_f64() >= 1.0
+                    || step == steps_per_epoch
+                {
+                    last_report = Instant::now();
+                    outputs.emit(Event::Step {
+                        epoch,
+                        step,
+                        global_step: *global_step,
+                        images: running.images,
+                        metrics: running.metrics(),
+                        per_class_accuracy: running.per_class(),
+                        images_per_second: running.images as f64 / started.elapsed().as_secs_f64(),
+                        lr,
+                    });
+                }
+                Ok(model)
+            },
+        )?;
+
+        let eval = match self.validation {
+            Some(val) => Some(evaluate(
+                &model,
+                val,
+                config.validation_batch_size,
+                config.adversarial.as_ref(),
+                &self.device,
+            )?),
+            None => None,
+        };
+        let (per_class, confusion) = match &eval {
+            Some(e) => (e.confusion.per_class_accuracy(), Some(e.confusion.clone())),
+            None => (running.per_class(), None),
+        };
+        let record = EpochRecord {
+            epoch,
+            train: running.metrics(),
+            validation: eval.as_ref().map(|e| e.metrics),
+            lr,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        let state = &mut self.state;
+        state.history.push(record.clone());
+        let improved = update_best(
+            &mut state.best,
+            epoch,
+            &record.train,
+            record.validation.as_ref(),
+        );
+        state.lr = config.lr_schedule.next_lr(lr, &mut state.plateau, &record);
+        state.epoch = epoch;
+        self.save_checkpoints(&model, improved)?;
+        self.outputs.emit(Event::EpochEnd {
+            epoch,
+            train: record.train,
+            validation: record.validation,
+            per_class_accuracy: per_class,
+            confusion: confusion.map(|c: ConfusionMatrix| c.counts),
+            lr,
+            seconds: record.seconds,
+            data_wait_seconds: data_wait.as_secs_f64(),
+        });
+        Ok(model)
+    }
+
+    /// A saved run's history, last checkpoint, and best checkpoint when `improved`.
+    fn save_checkpoints(&mut self, model: &Cnn, improved: bool) -> Result<(), TrainError> {
+        let Some(saved) = &self.outputs.saved else {
+            return Ok(());
+        };
+        let dir = &saved.dir;
+        write_history(&dir.history(), &self.state.history).map_err(io_error(&dir.history()))?;
+        let optimizer_bytes = self.optimizer.into_bytes().map_err(|e| TrainError::Io {
+            path: dir.last_checkpoint(),
+            source: std::io::Error::other(format!("{e:?}")),
+        })?;
+        let mut written = Vec::new();
+        for (path, best) in [
+            (dir.last_checkpoint(), false),
+            (dir.best_checkpoint(), true),
+        ] {
+            if best && !improved {
+                continue;
+            }
+            checkpoint::save(&path, &self.state, model, &optimizer_bytes)
+                .map_err(io_error(&path))?;
+            written.push((path, best));
+        }
+        for (path, best) in written {
+            self.outputs.emit(Event::Checkpoint {
+                epoch: self.state.epoch,
+                path: path.display().to_string(),
+                best,
+            });
+        }
+        Ok(())
+    }
+
+    /// Why the run stops after the epoch just completed, if it does: early stopping's
+    /// patience is over, or another epoch (at the mean epoch time of this call, `spent`
+    /// over `epochs_this_call`) would not fit in `budget`.
+    pub(super) fn stop_reason(
+        &self,
+        spent: Duration,
+        epochs_this_call: usize,
+        budget: Option<Duration>,
+    ) -> Option<RunStatus> {
+        let epoch = self.state.epoch;
+        if epoch >= self.config.epochs {
+            return None;
+        }
+        let patience_over = self.config.early_stopping_patience.is_some_and(|patience| {
+            self.state
+                .best
+                .is_some_and(|(best_epoch, _)| epoch - best_epoch >= patience)
+        });
+        if patience_over {
+            return Some(RunStatus::StoppedEarly);
+        }
+        let mean_epoch = spent / epochs_this_call.max(1) as u32;
+        budget
+            .is_some_and(|budget| spent + mean_epoch > budget)
+            .then_some(RunStatus::OutOfTime)
+    }
+
+    /// Emits `run_end`, closes a saved run's log and records its final status.
+    pub(super) fn finish(self, model: Cnn, status: RunStatus) -> Result<FitOutcome, TrainError> {
+        let Session {
+            state, mut outputs, ..
+        } = self;
+        outputs.emit(Event::RunEnd {
+            status,
+            epochs_done: state.epoch,
+            best_epoch: state.best.map(|(e, _)| e),
+            best_validation_accuracy: state.best.map(|(_, a)| a),
+        });
+        let run_dir = match outputs.saved {
+            Some(SavedRun { dir, mut info, log }) => {
+                log.close().map_err(io_error(&dir.events()))?;
+                info.set_status(status);
+                info.write(&dir.path).map_err(io_error(&dir.path))?;
+                Some(dir)
+            }
+            None => None,
+        };
+        Ok(FitOutcome {
+            model: model.valid(),
+            run_dir,
+            history: state.history,
+            best: state.best,
+            status,
+        })
+    }
+}
+
+/// A saved run's folder, ready to write, and the checkpoint it resumes from.
+struct OpenedRun {
+    name: String,
+    dir: RunDir,
+    resumed: Option<Checkpoint>,
+}
+
+/// Creates the run directory of a saved run or, resuming, reads its last checkpoint and
+/// checks it against the settings.
+fn open_run_dir(
+    options: &RunOptions,
+    config: &TrainConfig,
+    classes: &[Emotion],
+) -> Result<OpenedRun, TrainError> {
+    let name = options.name.clone().unwrap_or_else(timestamp_name);
+    let dir = RunDir::new(&options.root, &name);
+    let resumed = if options.resume {
+        Some(resume_state(&dir, config, classes)?)
+    } else {
+        if dir.info().exists() {
+            return Err(TrainError::RunExists {
+                name,
+                root: options.root.clone(),
+            });
+        }
+        None
+    };
+    std::fs::create_dir_all(dir.checkpoints()).map_err(io_error(&dir.path))?;
+    Ok(OpenedRun { name, dir, resumed })
+}
+
+/// Running means and per-class counts over the steps of an epoch.
+#[derive(Default)]
+struct Running {
+    images: usize,
+    ce: f64,
+    adv: f64,
+    correct: Vec<usize>,
+    seen: Vec<usize>,
+}
+
+impl Running {
+    fn new(classes: usize) -> Running {
+        Running {
+            correct: vec![0; classes],
+            seen: vec![0; classes],
+            ..Default::default()
+        }
+    }
+
+    fn add(&mut self, labels: &[u8], stats: &crate::nsl::StepStats) {
+        let n = labels.len();
+        self.images += n;
+        self.ce += stats.cross_entropy * n as f64;
+        self.adv += stats.scaled_adversarial_loss * n as f64;
+        for (&t, &p) in labels.iter().zip(&stats.predictions) {
+            self.seen[t as usize] += 1;
+            self.correct[t as usize] += usize::from(t == p);
+        }
+    }
+
+    fn metrics(&self) -> Metrics {
+        let n = self.images.max(1) as f64;
+        let correct: usize = self.correct.iter().sum();
+        Metrics {
+            loss: (self.ce + self.adv) / n,
+            categorical_crossentropy: self.ce / n,
+            categorical_accuracy: correct as f64 / n,
+            scaled_adversarial_loss: self.adv / n,
+        }
+    }
+
+    fn per_class(&self) -> Vec<Option<f64>> {
+        self.correct
+            .iter()
+            .zip(&self.seen)
+            .map(|(&c, &s)| (s > 0).then(|| c as f64 / s as f64))
+            .collect()
+    }
+}
+
+/// Mixes the run seed with an epoch, for per-epoch dropout streams.
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    crate::data::splitmix64(seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+/// Threads `state` through `step` for every batch of an epoch while the next batches are
+/// prepared on another thread, so the loop need not wait on batching or augmentation; adds
+/// the time it did wait to `waited`. Steps count from 1.
+fn fold_prefetched<S, F>(
+    dataset: &Dataset,
+    config: &BatchConfig,
+    epoch: u64,
+    state: S,
+    waited: &mut Duration,
+    mut step: F,
+) -> Result<S, TrainError>
+where
+    F: FnMut(S, usize, Batch) -> Result<S, TrainError>,
+{
+    let batches = dataset.batches(config, epoch)?;
+    std::thread::scope(|scope| {
+        let (sender, receiver) = sync_channel::<Batch>(2);
+        scope.spawn(move || {
+            for batch in batches {
+                if sender.send(batch).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut state = state;
+        for index in 1.. {
+            let asked = Instant::now();
+            let Ok(batch) = receiver.recv() else { break };
+            *waited += asked.elapsed();
+            state = step(state, index, batch)?;
+        }
+        Ok(state)
+    })
+}
