@@ -126,9 +126,9 @@ fn train_resume_evaluate_and_predict() {
     assert!(err.contains("epoch 2/2: loss"), "{err}");
     assert!(stdout(&out).contains("best validation accuracy"));
     for file in [
-        "run.json",
-        "events.jsonl",
-        "history.csv",
+        fer::run::RUN_INFO_FILE,
+        fer::run::EVENTS_FILE,
+        fer::run::HISTORY_FILE,
         "checkpoints/last.ckpt",
         "checkpoints/best.ckpt",
     ] {

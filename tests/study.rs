@@ -16,7 +16,8 @@ fn fails_with(output: Output, needle: &str) {
 }
 
 fn run_json(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(dir.join(fer::run::RUN_INFO_FILE)).unwrap())
+        .unwrap()
 }
 
 /// Parses a predictions CSV into (header, rows of cells).
@@ -357,9 +358,9 @@ fn a_time_budget_stops_at_an_epoch_end_and_resume_continues() {
     assert!(out.contains("stopped after epoch 1 of 20"), "{out}");
     let run = d.join("runs/budget");
     assert_eq!(run_json(&run)["status"], "out_of_time");
-    let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
+    let history = std::fs::read_to_string(run.join(fer::run::HISTORY_FILE)).unwrap();
     assert_eq!(history.lines().count(), 2, "{history}");
-    let events = std::fs::read_to_string(run.join("events.jsonl")).unwrap();
+    let events = std::fs::read_to_string(run.join(fer::run::EVENTS_FILE)).unwrap();
     assert!(events.contains(r#""status":"out_of_time""#), "{events}");
 
     let out = stdout(&fer(

@@ -330,11 +330,24 @@ fn a_diverging_run_stops_with_a_clear_error_and_marks_itself_failed() {
     assert!(message.contains("not finite"), "{message}");
     let run = dir.path().join("nan");
     assert_eq!(RunInfo::read(&run).unwrap().status, RunStatus::Failed);
-    let events = EventReader::new(run.join("events.jsonl")).poll().unwrap();
-    assert!(matches!(
-        events.last().map(|r| &r.event),
-        Some(Event::Failure { .. })
-    ));
+    let events = EventReader::new(run.join(fer::run::EVENTS_FILE))
+        .poll()
+        .unwrap();
+    let last: Vec<&Event> = events.iter().rev().take(2).map(|r| &r.event).collect();
+    assert!(
+        matches!(
+            last[..],
+            [
+                Event::RunEnd {
+                    status: RunStatus::Failed,
+                    epochs_done: 0,
+                    ..
+                },
+                Event::Failure { .. }
+            ]
+        ),
+        "{last:?}"
+    );
 }
 
 /// The TOML example in README.md is a valid configuration.

@@ -33,10 +33,14 @@ pub enum DataCommand {
     /// Convert between CSV and image folders (direction from the input's kind).
     ///
     /// A CSV input becomes an image-folder tree at OUTPUT (which must be new or empty);
-    /// an image-folder input becomes a CSV (gzip when OUTPUT ends in .gz).
+    /// an image-folder input becomes a CSV (gzip when OUTPUT ends in .gz) that must not
+    /// exist yet, unless --force.
     Convert {
         input: PathBuf,
         output: PathBuf,
+        /// Overwrite an existing output CSV.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -88,8 +92,12 @@ pub fn run(command: DataCommand) -> anyhow::Result<()> {
         DataCommand::Convert {
             input,
             output,
+            force,
             load,
         } => {
+            if input.is_dir() && output.exists() && !force {
+                bail!("{} exists: pass --force to overwrite it", output.display());
+            }
             let dataset = load_reporting(&input, &load)?;
             if input.is_dir() {
                 data::csv::write_csv(&dataset, &output)?;

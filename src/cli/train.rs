@@ -1,6 +1,8 @@
 //! `fer train`: configuration from a TOML file and flags, a progress bar fed by run events.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -219,6 +221,9 @@ fn flag_of(field: &str) -> Option<&'static str> {
         "adversarial.clip_value_min" => "--clip-min",
         "adversarial.clip_value_max" => "--clip-max",
         "adversarial.random_init" => "--random-init",
+        "augment.rotation_degrees" => "--rotation",
+        "augment.zoom" => "--zoom",
+        "augment.shift" => "--shift",
         _ => return None,
     })
 }
@@ -260,12 +265,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         resume: args.resume,
         data_source: Some(args.data.absolute().to_string()),
     };
-    let mut progress = Progress::default();
+    let (stop, exit_code) = stop_on_signals()?;
+    let mut progress = Progress {
+        resuming: args.resume,
+        ..Progress::default()
+    };
     let outcome = train::Training::new(&config)
         .validate_on(&parts.validation)
         .compute(compute)
         .max_duration(max_duration)
         .save(options)
+        .interrupt_on(stop)
         .on_event(|e| progress.on(e))
         .fit(&parts.train)
         .map_err(|error| match error {
@@ -273,6 +283,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 anyhow::anyhow!("{error}: pass --resume to continue it, or another --name")
             }
             train::TrainError::Config(error) => explain(&error),
+            train::TrainError::BadRunName { .. } => anyhow::anyhow!("{error}: pass another --name"),
             other => other.into(),
         })?;
     progress.finish();
@@ -286,6 +297,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some((epoch, accuracy)) = outcome.best {
         println!("best validation accuracy {:.4} at epoch {epoch}", accuracy);
     }
+    if outcome.status == fer::run::RunStatus::Interrupted {
+        eprintln!(
+            "interrupted: the run keeps the checkpoint of epoch {}; --resume continues it",
+            outcome.history.last().map_or(0, |r| r.epoch)
+        );
+        std::process::exit(exit_code.load(Ordering::Relaxed) as i32);
+    }
     if outcome.status == fer::run::RunStatus::OutOfTime {
         println!(
             "stopped after epoch {} of {}: the --max-minutes budget was spent (--resume continues)",
@@ -296,9 +314,26 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Ctrl-C and SIGTERM set the returned flag, which stops the run at its next step; the exit
+/// code it should end with (130 or 143) goes in the other. A second Ctrl-C exits at once.
+fn stop_on_signals() -> anyhow::Result<(Arc<AtomicBool>, Arc<AtomicUsize>)> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = Arc::new(AtomicBool::new(false));
+    let exit_code = Arc::new(AtomicUsize::new(130));
+    for (signal, code) in [(SIGINT, 130), (SIGTERM, 143)] {
+        // Registered first, so it sees the flag as the previous signal left it.
+        signal_hook::flag::register_conditional_shutdown(signal, code as i32, stop.clone())?;
+        signal_hook::flag::register_usize(signal, exit_code.clone(), code)?;
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
+    Ok((stop, exit_code))
+}
+
 /// A progress bar per epoch, driven by the run's events.
 #[derive(Default)]
 struct Progress {
+    /// `--resume` was asked for.
+    resuming: bool,
     bar: Option<ProgressBar>,
     steps: u64,
     epochs: usize,
@@ -315,8 +350,12 @@ impl Progress {
             } => {
                 self.epochs = *epochs;
                 self.steps = *steps_per_epoch as u64;
-                if let Some(epoch) = resumed_from_epoch {
-                    eprintln!("resuming after epoch {epoch}");
+                match resumed_from_epoch {
+                    Some(epoch) => eprintln!("resuming after epoch {epoch}"),
+                    None if self.resuming => {
+                        eprintln!("the run stopped before its first checkpoint: starting it over")
+                    }
+                    None => {}
                 }
             }
             Event::Step {
@@ -429,6 +468,9 @@ mod tests {
             "adversarial.clip_value_min",
             "adversarial.clip_value_max",
             "adversarial.random_init",
+            "augment.rotation_degrees",
+            "augment.zoom",
+            "augment.shift",
         ];
         for field in fields {
             let flag = flag_of(field).unwrap_or_else(|| panic!("{field} has no flag"));

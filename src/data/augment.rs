@@ -7,6 +7,7 @@
 use rand::Rng;
 
 use super::emotion::{FACE_PIXELS, SIDE};
+use crate::ConfigError;
 
 /// Which transforms to draw, each off at its zero value.
 ///
@@ -46,6 +47,37 @@ impl Augment {
         shift: 0.0,
         horizontal_flip: false,
     };
+
+    /// Checks each range is one a face can be drawn from: rotation in [0, 180] degrees, zoom
+    /// and shift in [0, 1).
+    ///
+    /// ```
+    /// use fer::data::Augment;
+    /// let bad = Augment { zoom: 5.0, ..Augment::NONE }.validate().unwrap_err();
+    /// assert_eq!(bad.to_string(), "zoom: must be in [0, 1), not 5");
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let (rotation, zoom, shift) = (self.rotation_degrees, self.zoom, self.shift);
+        let ranges = [
+            (
+                "rotation_degrees",
+                rotation,
+                (0.0..=180.0).contains(&rotation),
+                "[0, 180]",
+            ),
+            ("zoom", zoom, (0.0..1.0).contains(&zoom), "[0, 1)"),
+            ("shift", shift, (0.0..1.0).contains(&shift), "[0, 1)"),
+        ];
+        for (field, value, inside, range) in ranges {
+            if !inside {
+                return Err(ConfigError::new(
+                    field,
+                    format!("must be in {range}, not {value}"),
+                ));
+            }
+        }
+        Ok(())
+    }
 
     /// True when every transform is off.
     pub fn is_none(&self) -> bool {

@@ -105,6 +105,10 @@ impl Dataset {
         if config.batch_size == 0 {
             return Err(DataError::Invalid("batch size must be at least 1".into()));
         }
+        config
+            .augment
+            .validate()
+            .map_err(|e| DataError::Invalid(format!("augment.{e}")))?;
         let mut order: Vec<usize> = (0..self.len()).collect();
         if config.shuffle {
             order.shuffle(&mut ChaCha8Rng::seed_from_u64(mix(config.seed, epoch)));

@@ -5,7 +5,7 @@
 //! (`emotion,pixels`), `test.csv` (`pixels`: unlabeled) and `icml_face_data.csv`
 //! (`emotion, Usage, pixels`). Plain or gzip, LF or CRLF, quoted or not.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 
 use flate2::write::GzEncoder;
@@ -37,16 +37,29 @@ impl Columns {
                     .to_string()
             })
             .collect();
-        let find = |want: &str| names.iter().position(|n| n.eq_ignore_ascii_case(want));
-        let pixels = find("pixels").ok_or_else(|| DataError::MissingColumn {
+        let find = |want: &'static str| -> Result<Option<usize>> {
+            let at: Vec<usize> = (0..names.len())
+                .filter(|&i| names[i].eq_ignore_ascii_case(want))
+                .collect();
+            match at[..] {
+                [] => Ok(None),
+                [one] => Ok(Some(one)),
+                _ => Err(DataError::DuplicateColumn {
+                    path: path.to_path_buf(),
+                    column: want,
+                    columns: at.iter().map(|i| i + 1).collect(),
+                }),
+            }
+        };
+        let pixels = find("pixels")?.ok_or_else(|| DataError::MissingColumn {
             path: path.to_path_buf(),
             column: "pixels",
             found: names.join(", "),
         })?;
         Ok(Columns {
-            emotion: find("emotion"),
+            emotion: find("emotion")?,
             pixels,
-            usage: find("usage"),
+            usage: find("usage")?,
             names,
         })
     }
@@ -68,6 +81,21 @@ pub fn read_csv(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Loaded>
 
 /// Reads FER2013 CSV from any byte stream; `path` names it in errors.
 pub fn read_csv_from<R: Read>(input: R, path: &Path, options: &LoadOptions) -> Result<Loaded> {
+    let mut input = io::BufReader::new(input);
+    let head = input.fill_buf().map_err(|e| DataError::io(path, e))?;
+    let found = if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        Some("UTF-16 text (it starts with a UTF-16 byte-order mark)")
+    } else if head.iter().take(256).any(|&b| b == 0) {
+        Some("binary, or UTF-16 text without a byte-order mark (it holds NUL bytes)")
+    } else {
+        None
+    };
+    if let Some(found) = found {
+        return Err(DataError::Encoding {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)

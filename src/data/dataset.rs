@@ -75,6 +75,19 @@ impl FromStr for Split {
     }
 }
 
+/// Identifies a data set's content ([`Dataset::fingerprint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fingerprint {
+    pub faces: usize,
+    pub crc32: u32,
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} faces, CRC-32 {:08x}", self.faces, self.crc32)
+    }
+}
+
 /// Faces with optional labels and usage, stored compactly: 2,304 bytes a face.
 ///
 /// Labels are indices into [`classes`](Dataset::classes): the seven FER2013 emotions after a
@@ -234,6 +247,29 @@ impl Dataset {
     /// The classes the labels index into.
     pub fn classes(&self) -> &[Emotion] {
         &self.classes
+    }
+
+    /// What identifies these faces: their count and a CRC-32 of the pixels, labels and
+    /// class list. A resumed run checks it, so it cannot continue on other data.
+    ///
+    /// ```
+    /// use fer::data::synth::{synthesize, SynthConfig};
+    /// let faces = synthesize(&SynthConfig { n: 50, seed: 1, ..Default::default() })?;
+    /// assert_eq!(faces.fingerprint(), faces.clone().fingerprint());
+    /// assert_ne!(faces.fingerprint(), faces.subset(&[0, 1]).fingerprint());
+    /// # Ok::<(), fer::data::DataError>(())
+    /// ```
+    pub fn fingerprint(&self) -> Fingerprint {
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&self.pixels);
+        crc.update(self.labels.as_deref().unwrap_or_default());
+        for class in &self.classes {
+            crc.update(class.name().as_bytes());
+        }
+        Fingerprint {
+            faces: self.len(),
+            crc32: crc.finalize(),
+        }
     }
 
     /// The faces at `indices`, in that order (repeats allowed).

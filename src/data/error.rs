@@ -60,6 +60,18 @@ pub enum DataError {
         column: &'static str,
         found: String,
     },
+    /// A column the format needs appears more than once, so which one holds the data is
+    /// a guess.
+    #[error("{path}: the header has {} '{column}' columns (columns {}); keep one", columns.len(), columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "), path = path.display())]
+    DuplicateColumn {
+        path: PathBuf,
+        column: &'static str,
+        /// 1-based positions in the header.
+        columns: Vec<usize>,
+    },
+    /// The file is not ASCII or UTF-8 text.
+    #[error("{path}: the file is {found}; FER2013 CSVs are ASCII or UTF-8 text (convert it, e.g. `iconv -f UTF-16 -t UTF-8`)", path = path.display())]
+    Encoding { path: PathBuf, found: &'static str },
     /// The file has no header, or a header and no rows.
     #[error("{path}: {what}", path = path.display())]
     Empty { path: PathBuf, what: &'static str },

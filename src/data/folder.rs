@@ -10,8 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::thread;
 
+use image::codecs::png::PngEncoder;
 use image::imageops::FilterType;
-use image::{DynamicImage, GrayImage};
+use image::{DynamicImage, ExtendedColorType, ImageEncoder};
 
 use super::dataset::{Dataset, Split};
 use super::emotion::{Emotion, FACE_PIXELS, SIDE};
@@ -239,13 +240,27 @@ pub fn write_folder(dataset: &Dataset, root: impl AsRef<Path>) -> Result<()> {
             fs::create_dir_all(&dir).map_err(|e| DataError::io(&dir, e))?;
         }
         let path = dir.join(format!("{i:0digits$}.png"));
-        GrayImage::from_raw(SIDE as u32, SIDE as u32, dataset.face(i).to_vec())
-            .expect("a face is 48x48")
-            .save(&path)
-            .map_err(|e| DataError::Layout {
-                path: path.clone(),
-                problem: format!("cannot write PNG: {e}"),
-            })?;
+        write_png(&path, dataset.face(i))?;
+    }
+    Ok(())
+}
+
+/// Writes one face as a PNG through a temporary name beside it, every write checked, so a
+/// failure (a full disk) stops the conversion naming the file and never leaves a truncated
+/// image under the final name.
+fn write_png(path: &Path, face: &[u8]) -> Result<()> {
+    let mut png = Vec::new();
+    PngEncoder::new(&mut png)
+        .write_image(face, SIDE as u32, SIDE as u32, ExtendedColorType::L8)
+        .map_err(|e| DataError::Layout {
+            path: path.to_path_buf(),
+            problem: format!("cannot encode PNG: {e}"),
+        })?;
+    let partial = path.with_extension("png.partial");
+    let written = fs::write(&partial, &png).and_then(|()| fs::rename(&partial, path));
+    if let Err(error) = written {
+        let _ = fs::remove_file(&partial);
+        return Err(DataError::io(path, error));
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ pub use augment::Augment;
 #[cfg(feature = "burn")]
 pub(crate) use batch::splitmix64;
 pub use batch::{Batch, BatchConfig, Batches};
-pub use dataset::{Dataset, Split, UsageSplit};
+pub use dataset::{Dataset, Fingerprint, Split, UsageSplit};
 pub use emotion::{Emotion, FACE_PIXELS, SIDE};
 pub use error::{DataError, Result, RowError};
 pub use spec::DataSpec;

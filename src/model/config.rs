@@ -8,6 +8,7 @@ use crate::ConfigError;
 ///
 /// Each convolution has `same` padding, He-normal initialization, BatchNorm and ELU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConvBlock {
     pub filters: usize,
     pub kernel: usize,
@@ -19,6 +20,7 @@ pub struct ConvBlock {
 
 /// A dense layer with BatchNorm, ELU and dropout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DenseLayer {
     pub units: usize,
     pub dropout: f64,
@@ -32,6 +34,7 @@ pub struct DenseLayer {
 /// assert_eq!(dcnn.summary().total_params(), 2_395_591);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CnnConfig {
     /// Name shown in summaries (the preset's name).
     pub name: String,
@@ -191,6 +194,28 @@ impl CnnConfig {
                     ));
                 }
             }
+        }
+        for (i, d) in self.dense.iter().enumerate() {
+            if d.units == 0 {
+                return Err(ConfigError::new(
+                    format!("dense[{i}].units"),
+                    "must be at least 1",
+                ));
+            }
+        }
+        let epsilon = self.batch_norm_epsilon;
+        if !(epsilon > 0.0 && epsilon.is_finite()) {
+            return Err(ConfigError::new(
+                "batch_norm_epsilon",
+                format!("must be a positive number, not {epsilon}"),
+            ));
+        }
+        let momentum = self.batch_norm_momentum;
+        if !(0.0..=1.0).contains(&momentum) {
+            return Err(ConfigError::new(
+                "batch_norm_momentum",
+                format!("must be in [0, 1], not {momentum}"),
+            ));
         }
         let block_rates = self.blocks.iter().map(|b| b.dropout).enumerate();
         let dense_rates = self.dense.iter().map(|d| d.dropout).enumerate();

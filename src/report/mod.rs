@@ -301,6 +301,9 @@ fn status_text(section: &RunSection) -> String {
         RunStatus::OutOfTime => {
             format!("stopped early: its time budget was spent ({epochs}; resuming continues it)")
         }
+        RunStatus::Interrupted => {
+            format!("interrupted by a signal ({epochs}; resuming continues it)")
+        }
         RunStatus::Failed => format!(
             "FAILED after {epochs}: {}",
             section

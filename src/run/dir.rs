@@ -30,6 +30,9 @@ pub enum RunStatus {
     StoppedEarly,
     /// Stopped at an epoch end because the time budget (`--max-minutes`) was spent.
     OutOfTime,
+    /// Stopped by a signal (Ctrl-C, SIGTERM) mid-way: the epoch in progress is dropped and
+    /// the last checkpoint kept; resumable.
+    Interrupted,
     Failed,
 }
 

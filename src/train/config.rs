@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Augment, DataError, Dataset, Emotion, SplitParts, SplitPlan};
+use crate::data::{Augment, DataError, Dataset, Emotion, SplitParts, SplitPlan, FACE_PIXELS, SIDE};
 use crate::model::CnnConfig;
 use crate::nsl::AdvRegConfig;
 use crate::run::EpochRecord;
@@ -110,11 +110,36 @@ pub struct TrainConfig {
 }
 
 /// A preset by name, or a whole network table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// In TOML `model = { preset = "report-4.2" }`, or the table's fields; a misspelled field
+/// is an error naming it, in either form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ModelChoice {
     Preset { preset: String },
     Custom(CnnConfig),
+}
+
+impl<'de> Deserialize<'de> for ModelChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Preset {
+            preset: String,
+        }
+        // Which form decides which fields are allowed, so the error can name the stray one
+        // (serde's untagged enums only say that nothing matched).
+        let table = serde_json::Value::deserialize(deserializer)?;
+        if table.get("preset").is_some() {
+            let Preset { preset } = Preset::deserialize(table).map_err(D::Error::custom)?;
+            Ok(ModelChoice::Preset { preset })
+        } else {
+            CnnConfig::deserialize(table)
+                .map(ModelChoice::Custom)
+                .map_err(D::Error::custom)
+        }
+    }
 }
 
 impl ModelChoice {
@@ -134,6 +159,13 @@ impl ModelChoice {
         };
         let config = config.with_classes(classes);
         config.validate()?;
+        if config.input != [SIDE, SIDE] {
+            let [h, w] = config.input;
+            return Err(ConfigError::new(
+                "input",
+                format!("{h}x{w} does not fit the faces, which are {SIDE}x{SIDE}"),
+            ));
+        }
         Ok(config)
     }
 }
@@ -181,8 +213,20 @@ impl TrainConfig {
                 format!("must be a positive number, not {}", self.learning_rate),
             );
         }
+        self.augment.validate().map_err(|e| e.within("augment"))?;
         if let Some(adv) = &self.adversarial {
             adv.validate().map_err(|e| e.within("adversarial"))?;
+            if let Some(mask) = &adv.feature_mask {
+                if mask.len() != FACE_PIXELS {
+                    return bad(
+                        "adversarial.feature_mask",
+                        format!(
+                            "has {} values; a face has {FACE_PIXELS} ({SIDE}x{SIDE})",
+                            mask.len()
+                        ),
+                    );
+                }
+            }
         }
         self.split.validate().map_err(|e| e.within("split"))?;
         if self.classes.as_ref().is_some_and(Vec::is_empty) {

@@ -30,8 +30,16 @@ pub enum TrainError {
     },
     #[error("run '{name}' already exists in {root}", root = root.display())]
     RunExists { name: String, root: PathBuf },
-    #[error("cannot resume {run}: it has no checkpoint yet (no epoch finished)", run = run.display())]
+    #[error("cannot resume {run}: there is no such run (no run.json)", run = run.display())]
     NothingToResume { run: PathBuf },
+    /// A run name is one folder name inside the runs folder.
+    #[error("run name {name:?} {reason}")]
+    BadRunName { name: String, reason: &'static str },
+    /// The run's folder exists and holds files that are not a run's.
+    #[error("{path} exists and is not a fer run (no run.json): refusing to write into it", path = path.display())]
+    ForeignFolder { path: PathBuf },
+    #[error("the validation set is empty")]
+    EmptyValidationSet,
     /// A resumed run may change `epochs` and `validation_batch_size` only.
     #[error("cannot resume: {field} differs from the run's (run: {saved}, now: {given}); only epochs and validation_batch_size may change")]
     ResumeMismatch {

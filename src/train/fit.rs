@@ -1,7 +1,10 @@
 //! Training a network: [`Training`] gathers the settings (defaults for all but the
 //! configuration), [`Training::fit`] runs the epochs.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::TrainConfig;
@@ -48,6 +51,7 @@ pub struct Training<'a, 'o> {
     pub(super) max_duration: Option<Duration>,
     pub(super) saved: Option<RunOptions>,
     pub(super) observer: Box<dyn FnMut(&Event) + 'o>,
+    pub(super) stop: Option<Arc<AtomicBool>>,
 }
 
 /// Where a saved run goes (see [`Training::save`]).
@@ -96,6 +100,7 @@ impl<'a, 'o> Training<'a, 'o> {
             max_duration: None,
             saved: None,
             observer: Box::new(|_| {}),
+            stop: None,
         }
     }
 
@@ -126,6 +131,14 @@ impl<'a, 'o> Training<'a, 'o> {
         self
     }
 
+    /// Stops at the next step once `stop` is set (a signal handler's flag): the epoch in
+    /// progress is dropped, the run ends `interrupted` with its last checkpoint kept, and
+    /// [`fit`](Training::fit) returns the model as it was at that step.
+    pub fn interrupt_on(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
     /// Writes the run directory `options.root/<name>/` as it goes (see [`crate::run`]):
     /// `run.json`, `events.jsonl`, `history.csv` and checkpoints. With `options.resume` it
     /// continues the named run from its last checkpoint: same configuration (more epochs
@@ -145,7 +158,14 @@ impl<'a, 'o> Training<'a, 'o> {
         let started = Instant::now();
         let mut status = RunStatus::Finished;
         for _ in first_epoch..session.planned_epochs() {
-            model = session.epoch(model)?;
+            if session.stop_requested() {
+                status = RunStatus::Interrupted;
+                break;
+            }
+            model = match session.epoch(model)? {
+                ControlFlow::Continue(model) => model,
+                ControlFlow::Break(model) => return session.finish(model, RunStatus::Interrupted),
+            };
             let epochs_this_call = session.epochs_done() - first_epoch;
             if let Some(stop) = session.stop_reason(started.elapsed(), epochs_this_call, budget) {
                 status = stop;

@@ -1,37 +1,32 @@
-//! Continuing a saved run: its last checkpoint, if the settings still fit it.
+//! Continuing a saved run: from its last checkpoint, or from the start when it stopped
+//! before the first one; either way only if the settings and data still fit it.
 
-use super::checkpoint::Checkpoint;
+use super::checkpoint::{Checkpoint, DataFingerprints};
 use super::config::TrainConfig;
 use super::error::{io_error, TrainError};
-use crate::data::Emotion;
-use crate::run::RunDir;
+use crate::data::{Emotion, Fingerprint};
+use crate::run::{RunDir, RunInfo};
 
-/// Reads the last checkpoint of a run to resume, checking it fits the given settings.
+/// What a run to resume holds: its last checkpoint (checked against the settings and the
+/// data), or `None` when no epoch finished and it starts over in the same folder.
 pub(super) fn resume_state(
     run_dir: &RunDir,
     config: &TrainConfig,
     classes: &[Emotion],
-) -> Result<Checkpoint, TrainError> {
+    data: &DataFingerprints,
+) -> Result<Option<Checkpoint>, TrainError> {
     let path = run_dir.last_checkpoint();
     if !path.exists() {
-        return Err(TrainError::NothingToResume {
+        // Stopped before its first checkpoint: start over, if it is the same experiment.
+        let info = RunInfo::read(&run_dir.path).map_err(|_| TrainError::NothingToResume {
             run: run_dir.path.clone(),
-        });
+        })?;
+        check_config(&info.config, config)?;
+        return Ok(None);
     }
     let ckpt = Checkpoint::read(&path).map_err(io_error(&path))?;
-    // What may change on resume: how long to train, and how validation is batched.
-    let saved = TrainConfig {
-        epochs: config.epochs,
-        validation_batch_size: config.validation_batch_size,
-        ..ckpt.state.config.clone()
-    };
-    if let Some((field, saved, given)) = first_difference(&saved, config) {
-        return Err(TrainError::ResumeMismatch {
-            field,
-            saved,
-            given,
-        });
-    }
+    let saved = serde_json::to_value(&ckpt.state.config).expect("configurations serialize");
+    check_config(&saved, config)?;
     if ckpt.state.classes != classes {
         let names = |c: &[Emotion]| c.iter().map(|e| e.name()).collect::<Vec<_>>().join(",");
         return Err(TrainError::ResumeMismatch {
@@ -40,39 +35,73 @@ pub(super) fn resume_state(
             given: names(classes),
         });
     }
-    Ok(ckpt)
+    // Checkpoints from before fingerprints were recorded have none to compare.
+    if let Some(saved) = &ckpt.state.data {
+        let parts = [
+            ("training data", Some(saved.train), Some(data.train)),
+            ("validation data", saved.validation, data.validation),
+        ];
+        for (field, saved, given) in parts {
+            if saved != given {
+                let show = |f: Option<Fingerprint>| f.map_or("none".into(), |f| f.to_string());
+                return Err(TrainError::ResumeMismatch {
+                    field: field.into(),
+                    saved: show(saved),
+                    given: show(given),
+                });
+            }
+        }
+    }
+    Ok(Some(ckpt))
+}
+
+/// Refuses a configuration that differs from the run's `saved` one (as JSON) in anything
+/// but what may change on resume: how long to train, and how validation is batched.
+fn check_config(saved: &serde_json::Value, config: &TrainConfig) -> Result<(), TrainError> {
+    let mut given = serde_json::to_value(config).expect("configurations serialize");
+    let mut saved = saved.clone();
+    for field in ["epochs", "validation_batch_size"] {
+        if let (Some(saved), Some(given)) = (saved.as_object_mut(), given.as_object_mut()) {
+            saved.remove(field);
+            given.remove(field);
+        }
+    }
+    match first_difference("", &saved, &given) {
+        Some((field, saved, given)) => Err(TrainError::ResumeMismatch {
+            field,
+            saved,
+            given,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The first setting (in TOML's dotted names) where two configurations differ, with both
 /// values as JSON.
-fn first_difference(a: &TrainConfig, b: &TrainConfig) -> Option<(String, String, String)> {
-    fn walk(
-        path: &str,
-        a: &serde_json::Value,
-        b: &serde_json::Value,
-    ) -> Option<(String, String, String)> {
-        use serde_json::Value::Object;
-        match (a, b) {
-            (Object(x), Object(y)) => {
-                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-                keys.into_iter().find_map(|key| {
-                    let null = serde_json::Value::Null;
-                    let inner = if path.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{path}.{key}")
-                    };
-                    walk(
-                        &inner,
-                        x.get(key).unwrap_or(&null),
-                        y.get(key).unwrap_or(&null),
-                    )
-                })
-            }
-            _ if a != b => Some((path.to_string(), a.to_string(), b.to_string())),
-            _ => None,
+fn first_difference(
+    path: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+) -> Option<(String, String, String)> {
+    use serde_json::Value::Object;
+    match (a, b) {
+        (Object(x), Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|key| {
+                let null = serde_json::Value::Null;
+                let inner = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                first_difference(
+                    &inner,
+                    x.get(key).unwrap_or(&null),
+                    y.get(key).unwrap_or(&null),
+                )
+            })
         }
+        _ if a != b => Some((path.to_string(), a.to_string(), b.to_string())),
+        _ => None,
     }
-    let json = |c: &TrainConfig| serde_json::to_value(c).expect("configurations serialize");
-    walk("", &json(a), &json(b))
 }

@@ -1,13 +1,17 @@
 //! One run of the training loop in three steps: start (or resume), one epoch, finish.
 
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
 
-use super::checkpoint::{self, Checkpoint, CheckpointState};
+use super::checkpoint::{self, Checkpoint, CheckpointState, DataFingerprints};
 use super::config::TrainConfig;
 use super::error::{io_error, TrainError};
 use super::fit::{FitOutcome, RunOptions, Training};
@@ -59,6 +63,8 @@ pub(super) struct Session<'a, 'o> {
     steps_per_epoch: usize,
     global_step: usize,
     outputs: Outputs<'o>,
+    /// Set by the caller (a signal handler) to stop at the next step.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl<'a, 'o> Session<'a, 'o> {
@@ -74,6 +80,7 @@ impl<'a, 'o> Session<'a, 'o> {
             compute,
             saved,
             observer,
+            stop,
             max_duration: _,
         } = training;
         config.validate()?;
@@ -84,6 +91,9 @@ impl<'a, 'o> Session<'a, 'o> {
         let classes = train.classes().to_vec();
         if let Some(val) = validation {
             val.require_labels("validation")?;
+            if val.is_empty() {
+                return Err(TrainError::EmptyValidationSet);
+            }
             if val.classes() != classes {
                 let names = |classes: &[Emotion]| {
                     classes
@@ -105,9 +115,13 @@ impl<'a, 'o> Session<'a, 'o> {
         let device = compute.device()?;
         let train_device = device.clone().autodiff();
 
+        let data = DataFingerprints {
+            train: train.fingerprint(),
+            validation: validation.map(Dataset::fingerprint),
+        };
         let adam = AdamConfig::new().with_epsilon(config.adam_epsilon as f32);
         let opened = match &saved {
-            Some(options) => Some(open_run_dir(options, config, &classes)?),
+            Some(options) => Some(open_run_dir(options, config, &classes, &data)?),
             None => None,
         };
         let (model, optimizer, state) = match opened.as_ref().and_then(|o| o.resumed.as_ref()) {
@@ -118,6 +132,7 @@ impl<'a, 'o> Session<'a, 'o> {
                 let optimizer = ckpt.optimizer(adam.init()).map_err(io_error(&path))?;
                 let mut state = ckpt.state.clone();
                 state.config = config.clone();
+                state.data = Some(data);
                 (model, optimizer, state)
             }
             None => {
@@ -131,6 +146,7 @@ impl<'a, 'o> Session<'a, 'o> {
                     best: None,
                     plateau: None,
                     history: Vec::new(),
+                    data: Some(data),
                 };
                 (network.init(&train_device), adam.init(), state)
             }
@@ -209,6 +225,7 @@ impl<'a, 'o> Session<'a, 'o> {
             },
             steps_per_epoch,
             outputs,
+            stop,
         };
         Ok((session, model))
     }
@@ -223,9 +240,17 @@ impl<'a, 'o> Session<'a, 'o> {
         self.config.epochs
     }
 
+    /// Whether the caller asked the run to stop (a signal).
+    pub(super) fn stop_requested(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed))
+    }
+
     /// The epoch after the last one completed: every step, validation, the learning-rate
-    /// schedule, checkpoints of a saved run, and `epoch_end`. A failure marks the run failed.
-    pub(super) fn epoch(&mut self, model: Cnn) -> Result<Cnn, TrainError> {
+    /// schedule, checkpoints of a saved run, and `epoch_end`; `Break` when a stop request
+    /// abandoned it mid-way (nothing of it is kept). A failure ends the run as failed.
+    pub(super) fn epoch(&mut self, model: Cnn) -> Result<ControlFlow<Cnn, Cnn>, TrainError> {
         let outcome = self.run_epoch(model);
         if let Err(error) = &outcome {
             if let TrainError::NonFinite { epoch, step, .. } = error {
@@ -235,6 +260,7 @@ impl<'a, 'o> Session<'a, 'o> {
                     message: error.to_string(),
                 });
             }
+            self.outputs.emit(self.run_end(RunStatus::Failed));
             if let Some(saved) = &mut self.outputs.saved {
                 saved.info.set_status(RunStatus::Failed);
                 let _ = saved.info.write(&saved.dir.path);
@@ -243,7 +269,17 @@ impl<'a, 'o> Session<'a, 'o> {
         outcome
     }
 
-    fn run_epoch(&mut self, model: Cnn) -> Result<Cnn, TrainError> {
+    /// The `run_end` event for the run as it stands.
+    fn run_end(&self, status: RunStatus) -> Event {
+        Event::RunEnd {
+            status,
+            epochs_done: self.state.epoch,
+            best_epoch: self.state.best.map(|(e, _)| e),
+            best_validation_accuracy: self.state.best.map(|(_, a)| a),
+        }
+    }
+
+    fn run_epoch(&mut self, model: Cnn) -> Result<ControlFlow<Cnn, Cnn>, TrainError> {
         let epoch = self.state.epoch + 1;
         let config = self.config;
         let started = Instant::now();
@@ -255,12 +291,14 @@ impl<'a, 'o> Session<'a, 'o> {
         let steps_per_epoch = self.steps_per_epoch;
         let (train_device, optimizer) = (&self.train_device, &mut self.optimizer);
         let (outputs, global_step) = (&mut self.outputs, &mut self.global_step);
-        let model = fold_prefetched(
+        let stop = self.stop.as_deref();
+        let folded = fold_prefetched(
             self.train,
             &self.batching,
             epoch as u64,
             model,
             &mut data_wait,
+            stop,
             |model, step, batch| {
                 let labels = labels_tensor(&batch.labels, train_device);
                 let images = images_tensor(batch.images, train_device);
@@ -296,6 +334,10 @@ impl<'a, 'o> Session<'a, 'o> {
                 Ok(model)
             },
         )?;
+        let model = match folded {
+            ControlFlow::Continue(model) => model,
+            interrupted => return Ok(interrupted),
+        };
 
         let eval = match self.validation {
             Some(val) => Some(evaluate(
@@ -339,7 +381,7 @@ impl<'a, 'o> Session<'a, 'o> {
             seconds: record.seconds,
             data_wait_seconds: data_wait.as_secs_f64(),
         });
-        Ok(model)
+        Ok(ControlFlow::Continue(model))
     }
 
     /// A saved run's history, last checkpoint, and best checkpoint when `improved`.
@@ -348,7 +390,6 @@ impl<'a, 'o> Session<'a, 'o> {
             return Ok(());
         };
         let dir = &saved.dir;
-        write_history(&dir.history(), &self.state.history).map_err(io_error(&dir.history()))?;
         let optimizer_bytes = self.optimizer.into_bytes().map_err(|e| TrainError::Io {
             path: dir.last_checkpoint(),
             source: std::io::Error::other(format!("{e:?}")),
@@ -365,6 +406,8 @@ impl<'a, 'o> Session<'a, 'o> {
                 .map_err(io_error(&path))?;
             written.push((path, best));
         }
+        // After the checkpoint: history.csv never lists an epoch that cannot be resumed from.
+        write_history(&dir.history(), &self.state.history).map_err(io_error(&dir.history()))?;
         for (path, best) in written {
             self.outputs.emit(Event::Checkpoint {
                 epoch: self.state.epoch,
@@ -388,6 +431,9 @@ impl<'a, 'o> Session<'a, 'o> {
         if epoch >= self.config.epochs {
             return None;
         }
+        if self.stop_requested() {
+            return Some(RunStatus::Interrupted);
+        }
         let patience_over = self.config.early_stopping_patience.is_some_and(|patience| {
             self.state
                 .best
@@ -404,15 +450,11 @@ impl<'a, 'o> Session<'a, 'o> {
 
     /// Emits `run_end`, closes a saved run's log and records its final status.
     pub(super) fn finish(self, model: Cnn, status: RunStatus) -> Result<FitOutcome, TrainError> {
+        let end = self.run_end(status);
         let Session {
             state, mut outputs, ..
         } = self;
-        outputs.emit(Event::RunEnd {
-            status,
-            epochs_done: state.epoch,
-            best_epoch: state.best.map(|(e, _)| e),
-            best_validation_accuracy: state.best.map(|(_, a)| a),
-        });
+        outputs.emit(end);
         let run_dir = match outputs.saved {
             Some(SavedRun { dir, mut info, log }) => {
                 log.close().map_err(io_error(&dir.events()))?;
@@ -440,27 +482,89 @@ struct OpenedRun {
 }
 
 /// Creates the run directory of a saved run or, resuming, reads its last checkpoint and
-/// checks it against the settings.
+/// checks it against the settings and the data.
 fn open_run_dir(
     options: &RunOptions,
     config: &TrainConfig,
     classes: &[Emotion],
+    data: &DataFingerprints,
 ) -> Result<OpenedRun, TrainError> {
-    let name = options.name.clone().unwrap_or_else(timestamp_name);
-    let dir = RunDir::new(&options.root, &name);
-    let resumed = if options.resume {
-        Some(resume_state(&dir, config, classes)?)
-    } else {
-        if dir.info().exists() {
-            return Err(TrainError::RunExists {
-                name,
-                root: options.root.clone(),
+    let root = &options.root;
+    std::fs::create_dir_all(root).map_err(io_error(root))?;
+    let Some(name) = &options.name else {
+        if options.resume {
+            return Err(TrainError::BadRunName {
+                name: String::new(),
+                reason: "must be given to resume a run",
             });
+        }
+        let (name, dir) = claim_fresh_name(root)?;
+        std::fs::create_dir_all(dir.checkpoints()).map_err(io_error(&dir.path))?;
+        return Ok(OpenedRun {
+            name,
+            dir,
+            resumed: None,
+        });
+    };
+    check_run_name(name)?;
+    let dir = RunDir::new(root, name);
+    let resumed = if options.resume {
+        resume_state(&dir, config, classes, data)?
+    } else if dir.info().exists() {
+        return Err(TrainError::RunExists {
+            name: name.clone(),
+            root: root.clone(),
+        });
+    } else {
+        let foreign = std::fs::read_dir(&dir.path).is_ok_and(|mut files| files.next().is_some());
+        if foreign {
+            return Err(TrainError::ForeignFolder { path: dir.path });
         }
         None
     };
     std::fs::create_dir_all(dir.checkpoints()).map_err(io_error(&dir.path))?;
-    Ok(OpenedRun { name, dir, resumed })
+    Ok(OpenedRun {
+        name: name.clone(),
+        dir,
+        resumed,
+    })
+}
+
+/// A timestamp name no other run holds, claimed by creating its folder (atomically, so two
+/// runs started in the same second get two names: `run-...` and `run-...-2`).
+fn claim_fresh_name(root: &Path) -> Result<(String, RunDir), TrainError> {
+    let base = timestamp_name();
+    let mut name = base.clone();
+    for n in 2.. {
+        let dir = RunDir::new(root, &name);
+        match std::fs::create_dir(&dir.path) {
+            Ok(()) => return Ok((name, dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => name = format!("{base}-{n}"),
+            Err(e) => return Err(io_error(&dir.path)(e)),
+        }
+    }
+    Err(io_error(root)(std::io::Error::other("no free run name")))
+}
+
+/// A run name is one folder name: not empty, no separators, not `.` or `..`.
+fn check_run_name(name: &str) -> Result<(), TrainError> {
+    let reason = if name.is_empty() {
+        "is empty"
+    } else if name.contains(['/', '\\']) {
+        "must be one folder name, without / or \\"
+    } else if name == "." || name == ".." {
+        "must not be . or .."
+    } else if name.contains('\0') {
+        "contains a NUL byte"
+    } else if name.len() > 255 {
+        "is longer than 255 bytes"
+    } else {
+        return Ok(());
+    };
+    Err(TrainError::BadRunName {
+        name: name.to_string(),
+        reason,
+    })
 }
 
 /// Running means and per-class counts over the steps of an epoch.
@@ -518,7 +622,7 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     crate::data::splitmix64(seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
-/// Threads `state` through `step` for every batch of an epoch while the next batches are
+/// Threads `state` through `step` for every batch of an epoch (until `stop` is set) while the next batches are
 /// prepared on another thread, so the loop need not wait on batching or augmentation; adds
 /// the time it did wait to `waited`. Steps count from 1.
 fn fold_prefetched<S, F>(
@@ -527,8 +631,9 @@ fn fold_prefetched<S, F>(
     epoch: u64,
     state: S,
     waited: &mut Duration,
+    stop: Option<&AtomicBool>,
     mut step: F,
-) -> Result<S, TrainError>
+) -> Result<ControlFlow<S, S>, TrainError>
 where
     F: FnMut(S, usize, Batch) -> Result<S, TrainError>,
 {
@@ -544,11 +649,14 @@ where
         });
         let mut state = state;
         for index in 1.. {
+            if stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                return Ok(ControlFlow::Break(state));
+            }
             let asked = Instant::now();
             let Ok(batch) = receiver.recv() else { break };
             *waited += asked.elapsed();
             state = step(state, index, batch)?;
         }
-        Ok(state)
+        Ok(ControlFlow::Continue(state))
     })
 }

@@ -18,6 +18,8 @@ pub enum Status {
     StoppedEarly,
     /// Stopped at an epoch end when its time budget was spent; resumable.
     OutOfTime,
+    /// Stopped by a signal; resumable.
+    Interrupted,
     Failed,
     /// `run.json` says running but the process is gone and no end was logged.
     Stale,
@@ -31,6 +33,7 @@ impl Status {
             Status::Finished => "finished",
             Status::StoppedEarly => "stopped early",
             Status::OutOfTime => "out of time",
+            Status::Interrupted => "interrupted",
             Status::Failed => "failed",
             Status::Stale => "stale",
         }
@@ -166,15 +169,18 @@ impl RunView {
         self.started.get_or_insert(info.start_time);
         self.status = match info.status {
             RunStatus::Running => match self.status {
-                Status::Finished | Status::StoppedEarly | Status::OutOfTime | Status::Failed => {
-                    self.status
-                }
+                Status::Finished
+                | Status::StoppedEarly
+                | Status::OutOfTime
+                | Status::Interrupted
+                | Status::Failed => self.status,
                 _ if process_alive == Some(false) => Status::Stale,
                 _ => Status::Running,
             },
             RunStatus::Finished => Status::Finished,
             RunStatus::StoppedEarly => Status::StoppedEarly,
             RunStatus::OutOfTime => Status::OutOfTime,
+            RunStatus::Interrupted => Status::Interrupted,
             RunStatus::Failed => Status::Failed,
         };
     }
@@ -275,6 +281,7 @@ impl RunView {
                 self.status = match status {
                     RunStatus::StoppedEarly => Status::StoppedEarly,
                     RunStatus::OutOfTime => Status::OutOfTime,
+                    RunStatus::Interrupted => Status::Interrupted,
                     RunStatus::Failed => Status::Failed,
                     RunStatus::Finished | RunStatus::Running => Status::Finished,
                 };

@@ -37,7 +37,7 @@ impl Theme {
             Status::Finished => Color::Cyan,
             Status::StoppedEarly | Status::OutOfTime => Color::Cyan,
             Status::Failed => Color::Red,
-            Status::Stale => Color::Yellow,
+            Status::Stale | Status::Interrupted => Color::Yellow,
             Status::Waiting => Color::Gray,
         };
         self.fg(color).add_modifier(Modifier::BOLD)
