@@ -159,9 +159,13 @@ pub fn read_csv_from<R: Read>(input: R, path: &Path, options: &LoadOptions) -> R
         }
     }
     if pixels.is_empty() {
-        // A lenient load that kept nothing fails with its first bad row.
+        let count = skipped.len();
         return Err(match skipped.into_iter().next() {
-            Some(first) => DataError::Row(first),
+            Some(first) => DataError::NothingKept {
+                path: path.to_path_buf(),
+                skipped: count,
+                first: Box::new(first),
+            },
             None => DataError::Empty {
                 path: path.to_path_buf(),
                 what: "no rows after the header",

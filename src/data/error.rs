@@ -69,6 +69,13 @@ pub enum DataError {
         /// 1-based positions in the header.
         columns: Vec<usize>,
     },
+    /// A lenient load skipped every row.
+    #[error("{path}: all {skipped} rows are bad, the first: {first}", path = path.display())]
+    NothingKept {
+        path: PathBuf,
+        skipped: usize,
+        first: Box<RowError>,
+    },
     /// The file is not ASCII or UTF-8 text.
     #[error("{path}: the file is {found}; FER2013 CSVs are ASCII or UTF-8 text (convert it, e.g. `iconv -f UTF-16 -t UTF-8`)", path = path.display())]
     Encoding { path: PathBuf, found: &'static str },

@@ -122,11 +122,19 @@ pub fn read_folder(root: impl AsRef<Path>, options: &LoadOptions) -> Result<Load
         }
     }
     if pixels.is_empty() {
-        let first = skipped
-            .into_iter()
-            .next()
-            .expect("entries exist, so one was skipped");
-        return Err(DataError::Row(first));
+        // Entries exist, so a lenient load skipped every one.
+        let count = skipped.len();
+        if let Some(first) = skipped.into_iter().next() {
+            return Err(DataError::NothingKept {
+                path: root.to_path_buf(),
+                skipped: count,
+                first: Box::new(first),
+            });
+        }
+        return Err(DataError::Layout {
+            path: root.to_path_buf(),
+            problem: "no images".into(),
+        });
     }
     let dataset = Dataset::new(
         pixels,
