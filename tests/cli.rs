@@ -46,6 +46,17 @@ fn synth_stats_and_convert_round_trip() {
     // Same class table either way (the folder tree reorders rows, not counts).
     let table = |s: &str| s.lines().skip(1).take(10).collect::<Vec<_>>().join("\n");
     assert_eq!(table(&back), table(&stats));
+
+    // An existing CSV is only replaced when asked.
+    let again = fer(&["data", "convert", "tree", "back.csv.gz"], d);
+    assert!(!again.status.success());
+    std::fs::write(d.join("back.csv.gz"), "stale").unwrap();
+    stdout(&fer(
+        &["data", "convert", "tree", "back.csv.gz", "--force"],
+        d,
+    ));
+    let replaced = stdout(&fer(&["data", "stats", "back.csv.gz"], d));
+    assert_eq!(table(&replaced), table(&stats));
 }
 
 #[test]
@@ -64,7 +75,10 @@ fn bad_input_prints_the_location_and_fails() {
     let lenient = fer(&["data", "stats", "--lenient", "bad.csv"], d);
     let err = String::from_utf8_lossy(&lenient.stderr);
     assert!(!lenient.status.success(), "nothing left to describe");
-    assert!(err.contains("label 9 is outside 0-6"), "{err}");
+    assert!(
+        err.contains("bad.csv: all 1 rows are bad, the first: bad.csv:2: column 'emotion': label 9 is outside 0-6"),
+        "{err}"
+    );
 
     let missing = fer(&["data", "stats", "nope.csv"], d);
     assert!(!missing.status.success());
@@ -313,4 +327,80 @@ fn bench_train_rejects_an_unknown_measurement_and_a_pass_with_nothing_to_time() 
         stderr.contains("--images 10 leaves nothing to time"),
         "{stderr}"
     );
+}
+
+/// Waits until the run's event log holds a line containing `needle`.
+fn wait_for_event(log: &std::path::Path, needle: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !std::fs::read_to_string(log).is_ok_and(|text| text.contains(needle)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {needle} in {log:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_signal_ends_the_run_interrupted_and_resume_picks_it_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = [
+        "train",
+        "--data",
+        "synthetic:3000",
+        "--preset",
+        "tiny",
+        "--batch-size",
+        "20",
+        "--epochs",
+        "2",
+        "--name",
+        "sig",
+    ];
+    let run = d.join("runs/sig");
+    let log = run.join(fer::run::EVENTS_FILE);
+    let interrupt = |args: &[&str], after: &str, signal: i32| {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_fer"))
+            .args(args)
+            .current_dir(d)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_event(&log, after);
+        // SAFETY: signals the child this test started, which has not been waited for.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        child.wait_with_output().unwrap()
+    };
+    let status = || fer::run::RunInfo::read(&run).unwrap().status;
+
+    // Ctrl-C during the first epoch: no checkpoint yet.
+    let out = interrupt(&train, "\"step\"", libc::SIGINT);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(status(), fer::run::RunStatus::Interrupted);
+    let last = std::fs::read_to_string(&log).unwrap();
+    let last = last.lines().last().unwrap();
+    assert!(
+        last.contains("\"run_end\"") && last.contains("\"interrupted\""),
+        "{last}"
+    );
+    assert!(!run.join("checkpoints/last.ckpt").exists());
+
+    // Resuming starts it over; SIGTERM after the first epoch keeps its checkpoint.
+    let resume = [&train[..], &["--resume"]].concat();
+    let out = interrupt(&resume, "\"checkpoint\"", libc::SIGTERM);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("starting it over"), "{err}");
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert_eq!(status(), fer::run::RunStatus::Interrupted);
+    assert!(run.join("checkpoints/last.ckpt").exists());
+
+    let out = fer(&resume, d);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("resuming after epoch 1"), "{err}");
+    assert_eq!(status(), fer::run::RunStatus::Finished);
 }

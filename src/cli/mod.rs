@@ -97,3 +97,60 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(command) => bench::run(command),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The test code that runs `fer`: the end-to-end tests, and the unit tests of the
+    /// command's modules (their code after `#[cfg(test)]`, so flag definitions and help
+    /// texts do not count).
+    fn test_sources() -> String {
+        let end_to_end = [
+            include_str!("../../tests/cli.rs"),
+            include_str!("../../tests/study.rs"),
+            include_str!("../../tests/hostile.rs"),
+        ];
+        let units = [include_str!("train.rs"), include_str!("mod.rs")];
+        let unit_tests = units
+            .iter()
+            .filter_map(|source| source.split_once("#[cfg(test)]").map(|(_, tests)| tests));
+        end_to_end.into_iter().chain(unit_tests).collect()
+    }
+
+    /// Every flag of every subcommand, as `fer sub sub --flag`.
+    fn flags(command: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        for arg in command.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                if !matches!(long, "help" | "version") {
+                    out.push((path.to_string(), format!("--{long}")));
+                }
+            }
+        }
+        for sub in command.get_subcommands() {
+            flags(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_flag_is_exercised_by_a_test() {
+        let sources = test_sources();
+        let mut all = Vec::new();
+        flags(&Cli::command(), "fer", &mut all);
+        assert!(all.len() > 60, "{} flags", all.len());
+        let missing: Vec<String> = all
+            .iter()
+            .filter(|(_, flag)| {
+                !sources.contains(&format!("\"{flag}\""))
+                    && !sources.contains(&format!("\"{flag}="))
+            })
+            .map(|(path, flag)| format!("{path} {flag}"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "flags no test runs:\n{}",
+            missing.join("\n")
+        );
+    }
+}

@@ -88,7 +88,13 @@ fn attach(target: &Target) -> anyhow::Result<()> {
     };
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut app = App::new(entries, selected, color);
-    let mut terminal = ratatui::init();
+    // Checked before anything changes on screen: without a terminal (a pipe, cron, nohup)
+    // there is nothing to draw on.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        anyhow::bail!("fer-tui attach draws on a terminal, and stdout is not one (use `fer-tui list` in scripts)");
+    }
+    let mut terminal = ratatui::try_init()
+        .map_err(|e| anyhow::anyhow!("cannot open the terminal for the dashboard: {e}"))?;
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     let result = run_loop(&mut terminal, &mut app);
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);

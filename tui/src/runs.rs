@@ -13,6 +13,8 @@ use crate::target::{shell_quote, ssh_args, Target};
 pub struct Found {
     pub target: Target,
     pub view: RunView,
+    /// What was wrong with the run's files, when something was.
+    pub notes: Vec<String>,
 }
 
 /// The remote script: for the run at PATH, or each run in the folder PATH, a marker line,
@@ -61,7 +63,18 @@ pub fn find_runs(target: &Target) -> anyhow::Result<Vec<Found>> {
                     if let Some(info) = &update.info {
                         view.apply_info(info, update.process_alive);
                     }
-                    Found { target, view }
+                    let mut notes: Vec<String> = update.problem.into_iter().collect();
+                    let (garbage, unknown) = source.skipped_lines();
+                    if garbage + unknown > 0 {
+                        notes.push(format!(
+                            "{EVENTS_FILE}: skipped {garbage} unreadable and {unknown} unknown lines"
+                        ));
+                    }
+                    Found {
+                        target,
+                        view,
+                        notes,
+                    }
                 })
                 .collect()
         }
@@ -113,7 +126,20 @@ fn parse_remote(target: &Target, text: &str) -> Vec<Found> {
                 .iter()
                 .for_each(|r| view.apply(r));
             view.apply_info(&info, None);
-            Some(Found { target, view })
+            let notes = (reader.garbage_lines > 0)
+                .then(|| {
+                    format!(
+                        "{EVENTS_FILE}: skipped {} unreadable lines",
+                        reader.garbage_lines
+                    )
+                })
+                .into_iter()
+                .collect();
+            Some(Found {
+                target,
+                view,
+                notes,
+            })
         })
         .collect()
 }
@@ -146,6 +172,9 @@ pub fn table(runs: &[Found], now: f64) -> String {
             best,
             age
         );
+        for note in &run.notes {
+            out += &format!("  ! {note}\n");
+        }
     }
     out
 }

@@ -230,9 +230,17 @@ impl RunSource {
                     Err(e) => update.problem = Some(format!("{}: {e}", dir.display())),
                 }
                 if info_due {
-                    if let Ok(info) = RunInfo::read(dir) {
-                        update.process_alive = local_process_alive(&info);
-                        update.info = Some(info);
+                    match RunInfo::read(dir) {
+                        Ok(info) => {
+                            update.process_alive = local_process_alive(&info);
+                            update.info = Some(info);
+                        }
+                        // Not written yet: the run is starting.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            update.problem =
+                                Some(format!("{}: {e}", dir.join(RUN_INFO_FILE).display()))
+                        }
                     }
                 }
             }

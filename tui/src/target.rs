@@ -14,7 +14,11 @@ impl Target {
     /// part before the first ':' has no '/'; anything else is a local path.
     pub fn parse(text: &str) -> Target {
         if let Some((host, path)) = text.split_once(':') {
-            let looks_remote = !host.is_empty() && !host.contains('/') && !host.starts_with('.');
+            // A leading '-' would reach ssh as an option, so it is no host.
+            let looks_remote = !host.is_empty()
+                && !host.contains('/')
+                && !host.starts_with('.')
+                && !host.starts_with('-');
             if looks_remote {
                 let path = if path.is_empty() { "." } else { path };
                 return Target::Remote {
@@ -88,6 +92,11 @@ mod tests {
     fn targets_parse_like_scp() {
         assert_eq!(Target::parse("runs"), Target::Local("runs".into()));
         assert_eq!(Target::parse("./a:b"), Target::Local("./a:b".into()));
+        assert_eq!(
+            Target::parse("-oProxyCommand=x:y"),
+            Target::Local("-oProxyCommand=x:y".into()),
+            "no ssh options through the host"
+        );
         assert_eq!(Target::parse("/abs/x:y"), Target::Local("/abs/x:y".into()));
         assert_eq!(
             Target::parse("gpu-box:runs/nsl"),
