@@ -479,12 +479,17 @@ fn train_flag_cases() -> Vec<Case> {
         flag(
             "validation fraction 1.5",
             &["--val-fraction", "1.5"],
-            &["split.validation_fraction (flag --val-fraction): 1.5 must be"],
+            &["--val-fraction 1.5: expected a number strictly between 0 and 1"],
+        ),
+        flag(
+            "validation fraction 1.5 of a stratified recipe",
+            &["--recipe", "report-4.2", "--val-fraction", "1.5"],
+            &["--val-fraction 1.5: expected"],
         ),
         flag(
             "validation fraction 0",
             &["--val-fraction", "0"],
-            &["(flag --val-fraction)"],
+            &["--val-fraction 0: expected"],
         ),
         flag(
             "negative multiplier",

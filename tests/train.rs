@@ -383,3 +383,43 @@ fn evaluation_scores_a_model_in_training_mode_as_in_inference_mode() {
     assert_eq!(first, evaluate(&training), "no dropout noise");
     assert_eq!(first, evaluate(&training.valid()), "running statistics");
 }
+
+#[test]
+fn a_checkpoint_that_cannot_be_written_fails_the_run_before_history_lists_its_epoch() {
+    let _serial = one_run_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("full");
+    let checkpoints = run.join("checkpoints");
+    let train = faces(60, 4);
+    let error = Training::new(&tiny(3))
+        .save(options(dir.path(), "full", false))
+        .on_event(|event| {
+            // After epoch 1 the checkpoint folder becomes a file: the next save fails, as on
+            // a full or read-only disk.
+            if matches!(event, Event::EpochEnd { epoch: 1, .. }) {
+                std::fs::remove_dir_all(&checkpoints).unwrap();
+                std::fs::write(&checkpoints, "in the way").unwrap();
+            }
+        })
+        .fit(&train)
+        .unwrap_err();
+    assert!(matches!(error, TrainError::Io { .. }), "{error}");
+    let history = std::fs::read_to_string(run.join(fer::run::HISTORY_FILE)).unwrap();
+    assert_eq!(
+        history.lines().count(),
+        2,
+        "header and epoch 1 only:\n{history}"
+    );
+    assert_eq!(RunInfo::read(&run).unwrap().status, RunStatus::Failed);
+    let events = EventReader::new(run.join(fer::run::EVENTS_FILE))
+        .poll()
+        .unwrap();
+    assert!(matches!(
+        events.last().map(|r| &r.event),
+        Some(Event::RunEnd {
+            status: RunStatus::Failed,
+            epochs_done: 1,
+            ..
+        })
+    ));
+}

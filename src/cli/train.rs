@@ -148,6 +148,13 @@ impl TrainArgs {
             config.classes = self.classes.clone();
         }
         if let Some(held_out) = self.val_fraction {
+            // Checked here: a stratified plan stores the complement, which would show in
+            // its error instead of the number given.
+            if !(held_out > 0.0 && held_out < 1.0) {
+                anyhow::bail!(
+                    "--val-fraction {held_out}: expected a number strictly between 0 and 1"
+                );
+            }
             match &mut config.split {
                 SplitPlan::Usage {
                     validation_fraction,
@@ -487,13 +494,11 @@ mod tests {
             "invalid training configuration: adversarial.multiplier (flag --multiplier): \
              must be a finite number >= 0, not -1"
         );
-        let error = parse(&["--val-fraction", "1"])
-            .config()
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("split.validation_fraction (flag --val-fraction): 1 must be"),
-            "{error}"
+        let split = ConfigError::new("split.validation_fraction", "1 must be in (0, 1)");
+        assert_eq!(
+            explain(&split).to_string(),
+            "invalid training configuration: split.validation_fraction (flag --val-fraction): \
+             1 must be in (0, 1)"
         );
     }
 
@@ -631,14 +636,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("unknown recipe 'report-7'") && error.contains("report-3class"));
-        let error = parse(&["--val-fraction", "1.5"])
-            .config()
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("split.validation_fraction (flag --val-fraction): 1.5 must be"),
-            "{error}"
-        );
+        // The number given, also where a stratified split keeps its complement.
+        for recipe in ["report-5.2", "report-4.2"] {
+            let error = parse(&["--recipe", recipe, "--val-fraction", "1.5"])
+                .config()
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                error,
+                "--val-fraction 1.5: expected a number strictly between 0 and 1"
+            );
+        }
     }
 
     #[test]

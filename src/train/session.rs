@@ -360,6 +360,8 @@ impl<'a, 'o> Session<'a, 'o> {
             lr,
             seconds: started.elapsed().as_secs_f64(),
         };
+        // The epoch counts once its checkpoint is written; until then the state can go back.
+        let before = self.state.clone();
         let state = &mut self.state;
         state.history.push(record.clone());
         let improved = update_best(
@@ -370,7 +372,10 @@ impl<'a, 'o> Session<'a, 'o> {
         );
         state.lr = config.lr_schedule.next_lr(lr, &mut state.plateau, &record);
         state.epoch = epoch;
-        self.save_checkpoints(&model, improved)?;
+        if let Err(error) = self.save_checkpoints(&model, improved) {
+            self.state = before;
+            return Err(error);
+        }
         self.outputs.emit(Event::EpochEnd {
             epoch,
             train: record.train,
