@@ -11,6 +11,7 @@
 //! - [`metrics`] scores predictions: confusion matrix, classification report.
 //! - [`run`] is the run directory and its event log, the contract `fer-tui` reads.
 //! - `report` (features `burn` and `viz`) writes runs up beside the study's results.
+//! - [`memory`] reads a process's peak resident memory (Linux).
 //! - [`atomic`] writes files whole or not at all, as every file fer writes is written.
 //! - `viz` (feature `viz`) draws the study's pictures as PNG/SVG, inline in evcxr.
 
@@ -19,6 +20,7 @@ mod config_error;
 pub mod data;
 #[cfg(feature = "burn")]
 pub mod kernels;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod nsl;

@@ -3,6 +3,8 @@
 use std::io::Read;
 use std::process::{Child, Output};
 
+use fer::memory::process_peak_rss_mib;
+
 /// Waits for `child` like [`Child::wait_with_output`] and also returns its peak resident
 /// memory in MiB.
 ///
@@ -31,13 +33,9 @@ pub fn wait_with_peak(mut child: Child) -> std::io::Result<(Output, Option<u64>)
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak = None;
     let status = loop {
-        if let Some(mib) = std::fs::read_to_string(&status_file)
-            .ok()
-            .and_then(|status| vm_hwm_mib(&status))
-        {
+        if let Some(mib) = process_peak_rss_mib(child.id()) {
             peak = peak.max(Some(mib));
         }
         if let Some(status) = child.try_wait()? {
@@ -56,13 +54,6 @@ pub fn wait_with_peak(mut child: Child) -> std::io::Result<(Output, Option<u64>)
         stderr: join(stderr)?,
     };
     Ok((output, peak))
-}
-
-/// VmHWM of a /proc/PID/status text, in MiB.
-fn vm_hwm_mib(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
 }
 
 #[cfg(test)]

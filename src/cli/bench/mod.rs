@@ -1,7 +1,6 @@
 //! `fer bench`: data loading, training and prediction speed and peak memory on this
 //! machine. (Comparisons with other stacks are a developer task: `cargo xtask peers`.)
 
-mod memory;
 mod throughput;
 
 use std::path::PathBuf;
@@ -15,7 +14,7 @@ use fer::nsl::AdvRegConfig;
 use fer::train::Compute;
 use serde::Serialize;
 
-use memory::{peak_rss_mib, reset_peak_rss};
+use fer::memory::{peak_rss_mib, reset_peak_rss};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
