@@ -166,6 +166,25 @@ fn finished_and_failed_runs() {
         !screen.contains("FINISHED") && !screen.contains("ETA"),
         "{screen}"
     );
+
+    // Stopped by Ctrl-C or SIGTERM mid-epoch: resumable too.
+    let mut log = vec![record(T0, start(None))];
+    log.extend(epochs(1, 1, T0));
+    log.push(record(
+        T0 + 20.0,
+        Event::RunEnd {
+            status: fer::run::RunStatus::Interrupted,
+            epochs_done: 1,
+            best_epoch: Some(1),
+            best_validation_accuracy: Some(0.4),
+        },
+    ));
+    let (screen, _) = render(&app_with(log, true), 140, 42, T0 + 100.0);
+    assert!(screen.contains("INTERRUPTED"), "{screen}");
+    assert!(
+        !screen.contains("FINISHED") && !screen.contains("ETA"),
+        "{screen}"
+    );
 }
 
 #[test]
