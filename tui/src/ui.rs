@@ -126,10 +126,13 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         draw_summary(frame, app, &theme, now, area);
         return;
     }
+    // The lower panels get a row per class (plus borders and the matrix's header), so no
+    // class is cut at common sizes such as 80x24; the charts take the rest.
+    let classes = app.view.classes.len().max(4) as u16;
     let [header, charts, lower, footer] = Layout::vertical([
         Constraint::Length(2),
-        Constraint::Percentage(55),
-        Constraint::Min(6),
+        Constraint::Min(3),
+        Constraint::Length(classes + 3),
         Constraint::Length(2),
     ])
     .areas(area);
@@ -197,8 +200,10 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         ],
     );
 
+    // The bars keep room for a name, a short bar and the percentage.
+    let confusion_width = confusion_width(&app.view, app.color).min(lower.width.saturating_sub(24));
     let [per_class, confusion] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(lower);
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(confusion_width)]).areas(lower);
     draw_per_class(frame, app, &theme, per_class);
     draw_confusion(frame, app, &theme, confusion);
     draw_footer(frame, app, &theme, footer);
@@ -346,12 +351,49 @@ fn draw_per_class(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let body = if lines.is_empty() {
         vec![Line::from("no steps yet")]
     } else {
-        lines
+        fit_lines(lines, area.height.saturating_sub(2), "classes")
     };
     frame.render_widget(
         Paragraph::new(body).block(panel_block(app, theme, Panel::PerClass, title)),
         area,
     );
+}
+
+/// Columns the confusion matrix wants: a label column, a cell per class, the borders.
+fn confusion_width(view: &RunView, color: bool) -> u16 {
+    let classes = view.classes.len().max(1);
+    let (_, widest) = confusion_cell_range(view, color);
+    (5 + classes * widest + 2).clamp(30, 120) as u16
+}
+
+/// The narrowest and the widest cell of the matrix: the longest count plus a space, with
+/// room for the diagonal's mark without color (`40*` narrow, `[40]` wide); the widest fits
+/// 4-letter class names.
+fn confusion_cell_range(view: &RunView, color: bool) -> (usize, usize) {
+    let digits = view
+        .confusion
+        .iter()
+        .flatten()
+        .flatten()
+        .max()
+        .map_or(1, |m| m.to_string().len());
+    let marked = digits + if color { 0 } else { 1 };
+    let bracketed = digits + if color { 0 } else { 2 };
+    (marked + 1, bracketed.max(4) + 1)
+}
+
+/// `lines` cut to `height`, the last kept line saying how many are hidden: never a silent
+/// loss on a small terminal.
+fn fit_lines<'a>(mut lines: Vec<Line<'a>>, height: u16, what: &str) -> Vec<Line<'a>> {
+    let height = height as usize;
+    if lines.len() > height && height > 0 {
+        let hidden = lines.len() - height + 1;
+        lines.truncate(height - 1);
+        lines.push(Line::from(format!(
+            "... {hidden} more {what} (enlarge the terminal)"
+        )));
+    }
+    lines
 }
 
 fn draw_confusion(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -366,37 +408,54 @@ fn draw_confusion(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new("no validation yet").block(block), area);
         return;
     };
+    // Cells shrink to the panel (down to the longest count) before columns are dropped,
+    // and dropped columns are counted in the header.
+    let n = counts.len().max(1);
+    let avail = area.width.saturating_sub(2 + 5) as usize;
+    let (narrowest, widest) = confusion_cell_range(view, app.color);
+    let cell = (avail / n).clamp(narrowest, widest);
+    // Without color the diagonal is marked: [40] where there is room, 40* where not.
+    let brackets = cell >= widest;
+    let mut visible = (avail / cell).clamp(1, n);
+    if visible < n {
+        visible = visible.saturating_sub(1).max(1);
+    }
     let short: Vec<String> = view
         .classes
         .iter()
-        .map(|c| c.chars().take(4).collect())
+        .map(|c| c.chars().take((cell - 1).min(4)).collect())
         .collect();
-    let cell = counts
-        .iter()
-        .flatten()
-        .max()
-        .map_or(1, |m| m.to_string().len())
-        .max(4)
-        + 1;
-    let mut lines = vec![Line::from(
-        std::iter::once(Span::raw(format!("{:>5}", "")))
-            .chain(short.iter().map(|s| Span::raw(format!("{s:>cell$}"))))
-            .collect::<Vec<_>>(),
-    )];
+    let mut header: Vec<Span> = std::iter::once(Span::raw(format!("{:>5}", "")))
+        .chain(
+            short
+                .iter()
+                .take(visible)
+                .map(|s| Span::raw(format!("{s:>cell$}"))),
+        )
+        .collect();
+    if visible < n {
+        let more = format!("+{}", n - visible);
+        header.push(Span::raw(format!("{more:>cell$}")));
+    }
+    let mut lines = vec![Line::from(header)];
     for (t, row) in counts.iter().enumerate() {
         let total: u64 = row.iter().sum();
         let mut spans = vec![Span::raw(format!(
             "{:>5}",
-            short.get(t).map_or("?", String::as_str)
+            view.classes
+                .get(t)
+                .map_or("?".to_string(), |c| c.chars().take(4).collect())
         ))];
-        for (p, &count) in row.iter().enumerate() {
+        for (p, &count) in row.iter().enumerate().take(visible) {
             let share = if total > 0 {
                 count as f64 / total as f64
             } else {
                 0.0
             };
-            let text = if t == p && !app.color {
+            let text = if t == p && !app.color && brackets {
                 format!("[{count}]")
+            } else if t == p && !app.color {
+                format!("{count}*")
             } else {
                 count.to_string()
             };
@@ -404,6 +463,7 @@ fn draw_confusion(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
         lines.push(Line::from(spans));
     }
+    let lines = fit_lines(lines, area.height.saturating_sub(2), "rows");
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
@@ -486,5 +546,51 @@ fn draw_summary(frame: &mut Frame, app: &App, theme: &Theme, now: f64, area: Rec
     if let Some(v) = &view.last_validation {
         lines.push(Line::from(format!("val acc {:.3}", v.categorical_accuracy)));
     }
+    // Every class, abbreviated, with its latest accuracy (validation when there is one).
+    let shown = if view.validation_per_class.is_empty() {
+        &view.train_per_class
+    } else {
+        &view.validation_per_class
+    };
+    let classes: Vec<String> = view
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let short: String = name.chars().take(4).collect();
+            match shown.get(c).copied().flatten() {
+                Some(a) => format!("{short} {:.0}%", 100.0 * a),
+                None => format!("{short} -"),
+            }
+        })
+        .collect();
+    if !classes.is_empty() {
+        lines.push(Line::from(classes.join("  ")));
+    }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn lines_that_do_not_fit_are_counted_not_dropped() {
+        let lines = || (1..=7).map(|i| Line::from(format!("class {i}"))).collect();
+        assert_eq!(fit_lines(lines(), 7, "classes").len(), 7);
+        assert_eq!(
+            texts(&fit_lines(lines(), 4, "classes")),
+            [
+                "class 1",
+                "class 2",
+                "class 3",
+                "... 4 more classes (enlarge the terminal)"
+            ]
+        );
+        assert!(fit_lines(lines(), 0, "classes").len() == 7, "nothing to cut into");
+    }
 }

@@ -245,3 +245,36 @@ fn tiny_terminals_get_a_summary() {
         render(&app, w, h, T0 + 40.0);
     }
 }
+
+#[test]
+fn every_class_is_visible_at_common_and_small_sizes() {
+    let app = app_with(live_log(), false);
+    // 80x24 (the most common terminal) and the dashboard's minimum: all seven in the bars
+    // and the confusion matrix (abbreviated to four letters there).
+    for (width, height) in [(80, 24), (60, 18), (100, 30)] {
+        let (screen, _) = render(&app, width, height, T0 + 40.0);
+        for class in CLASSES {
+            assert!(
+                screen.contains(&format!("{class:<9.9} ")),
+                "{width}x{height}: no bar for {class}\n{screen}"
+            );
+            // A row label (4 letters) and a column header (3 or 4 letters).
+            let row: String = class.chars().take(4).collect();
+            let column: String = class.chars().take(3).collect();
+            assert!(
+                screen.contains(&format!(" {row} ")) && screen.matches(&column).count() >= 3,
+                "{width}x{height}: no row or column for {class}\n{screen}"
+            );
+        }
+        assert!(!screen.contains("more classes"), "{screen}");
+    }
+    // Below the minimum: the summary still names every class.
+    let (screen, _) = render(&app, 40, 12, T0 + 40.0);
+    for class in CLASSES {
+        let short: String = class.chars().take(4).collect();
+        assert!(
+            screen.contains(&format!("{short} ")),
+            "40x12: no {short}\n{screen}"
+        );
+    }
+}
