@@ -7,7 +7,7 @@ use fer::run::{RunInfo, EVENTS_FILE, RUN_INFO_FILE};
 
 use crate::source::RunSource;
 use crate::state::RunView;
-use crate::target::{shell_quote, ssh_args, Target};
+use crate::target::{remote_path, ssh_args, Target};
 
 /// A run found under a target, with what its files say.
 pub struct Found {
@@ -26,7 +26,7 @@ if [ -f {info} ]; then set -- .; else set -- */; fi
 for d in "$@"; do d=${{d%/}}; [ -f "$d/{info}" ] || continue
 printf '\n@@fer-run %s\n' "$d"; cat "$d/{info}"; printf '\n@@fer-events\n'
 grep -v '"kind":"step"' "$d/{events}" 2>/dev/null; done"#,
-        path = shell_quote(path),
+        path = remote_path(path),
         info = RUN_INFO_FILE,
         events = EVENTS_FILE,
     )

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use fer::run::events::{EventReader, Record};
 use fer::run::{hostname, RunInfo, EVENTS_FILE, RUN_INFO_FILE};
 
-use crate::target::{follow_command, shell_quote, ssh_args, Target};
+use crate::target::{follow_command, remote_path, ssh_args, Target};
 
 /// How often `run.json` is read again.
 const INFO_EVERY: Duration = Duration::from_secs(2);
@@ -101,7 +101,7 @@ impl RemoteStream {
         }
         self.info_pending = true;
         let file = format!("{}/{RUN_INFO_FILE}", self.dir.trim_end_matches('/'));
-        let args = ssh_args(&self.host, &format!("cat {}", shell_quote(&file)));
+        let args = ssh_args(&self.host, &format!("cat {}", remote_path(&file)));
         let sender = self.sender.clone();
         std::thread::spawn(move || {
             let result = Command::new("ssh")

@@ -54,6 +54,33 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
+/// A remote path as a shell word: quoted, except a leading `~` or `~user`, which the
+/// remote shell expands to a home folder as scp does (`box:~/runs`).
+pub fn remote_path(path: &str) -> String {
+    // The tilde and everything up to its first '/' (included) stay unquoted: a quoted
+    // character in that prefix would stop the shell's expansion.
+    let (home, rest) = match path.strip_prefix('~') {
+        Some(after) => {
+            let user_end = after.find('/').unwrap_or(after.len());
+            let plain = after[..user_end]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            let prefix_end = (1 + user_end + 1).min(path.len());
+            if plain {
+                path.split_at(prefix_end)
+            } else {
+                ("", path)
+            }
+        }
+        None => ("", path),
+    };
+    if rest.is_empty() {
+        home.to_string()
+    } else {
+        format!("{home}{}", shell_quote(rest))
+    }
+}
+
 /// The ssh arguments that run `command` on `host`: no prompts (keys and agent only), and a
 /// keep-alive so a dead link is noticed within seconds.
 pub fn ssh_args(host: &str, command: &str) -> Vec<String> {
@@ -80,13 +107,24 @@ pub fn follow_command(file: &str, offset: u64) -> String {
     format!(
         "while [ ! -f {f} ]; do sleep 1; done; exec tail -c +{} -f {f}",
         offset + 1,
-        f = shell_quote(file)
+        f = remote_path(file)
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_paths_are_quoted_but_keep_their_tilde() {
+        assert_eq!(remote_path("runs/a b"), "'runs/a b'");
+        assert_eq!(remote_path("~/runs"), "~/'runs'");
+        assert_eq!(remote_path("~"), "~");
+        assert_eq!(remote_path("~/"), "~/");
+        assert_eq!(remote_path("~bob/fer runs"), "~bob/'fer runs'");
+        assert_eq!(remote_path("~$(x)/r"), "'~$(x)/r'", "no expansion of anything else");
+        assert_eq!(remote_path("it's"), shell_quote("it's"));
+    }
 
     #[test]
     fn targets_parse_like_scp() {

@@ -117,4 +117,10 @@ fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
     assert_eq!(found[0].view.name, "nsl-run");
     assert_eq!(found[0].view.epoch, 2);
     assert!(found[0].target.display().ends_with("runs/nsl-run"));
+
+    // `~` is the remote home, as with scp (the fake ssh's shell expands it from HOME).
+    std::env::set_var("HOME", dir.path());
+    let found = find_runs(&Target::parse("gpu-box:~/runs")).unwrap();
+    assert_eq!(found.len(), 1, "runs under ~/runs");
+    assert_eq!(found[0].target.display(), "gpu-box:~/runs/nsl-run");
 }
