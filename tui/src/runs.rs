@@ -3,9 +3,9 @@
 use std::process::{Command, Stdio};
 
 use fer::run::events::EventReader;
-use fer::run::{RunInfo, EVENTS_FILE, RUN_INFO_FILE};
+use fer::run::{EVENTS_FILE, RUN_INFO_FILE};
 
-use crate::source::RunSource;
+use crate::source::{parse_info, RemoteInfo, RunSource, HOST_AND_ALIVE};
 use crate::state::RunView;
 use crate::target::{remote_path, ssh_args, Target};
 
@@ -24,11 +24,14 @@ fn remote_script(path: &str) -> String {
         r#"cd {path} || exit 3
 if [ -f {info} ]; then set -- .; else set -- */; fi
 for d in "$@"; do d=${{d%/}}; [ -f "$d/{info}" ] || continue
-printf '\n@@fer-run %s\n' "$d"; cat "$d/{info}"; printf '\n@@fer-events\n'
+printf '\n@@fer-run %s\n' "$d"; f="$d/{info}"; cat "$f"
+{alive}
+printf '@@fer-events\n'
 grep -v '"kind":"step"' "$d/{events}" 2>/dev/null; done"#,
         path = remote_path(path),
         info = RUN_INFO_FILE,
         events = EVENTS_FILE,
+        alive = HOST_AND_ALIVE,
     )
 }
 
@@ -109,7 +112,7 @@ fn parse_remote(target: &Target, text: &str) -> Vec<Found> {
         .filter_map(|section| {
             let (dir, rest) = section.split_once('\n')?;
             let (info, events) = rest.split_once("\n@@fer-events\n").unwrap_or((rest, ""));
-            let info: RunInfo = serde_json::from_str(info).ok()?;
+            let RemoteInfo { info, alive } = parse_info(info).ok()?;
             let target = if dir == "." {
                 target.clone()
             } else {
@@ -125,7 +128,7 @@ fn parse_remote(target: &Target, text: &str) -> Vec<Found> {
                 .feed(body.as_bytes())
                 .iter()
                 .for_each(|r| view.apply(r));
-            view.apply_info(&info, None);
+            view.apply_info(&info, alive);
             let notes = (reader.garbage_lines > 0)
                 .then(|| {
                     format!(

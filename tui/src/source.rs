@@ -9,7 +9,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::{Duration, Instant};
 
 use fer::run::events::{EventReader, Record};
-use fer::run::{hostname, RunInfo, EVENTS_FILE, RUN_INFO_FILE};
+use fer::run::{hostname, RunInfo, RunStatus, EVENTS_FILE, RUN_INFO_FILE};
 
 use crate::target::{follow_command, remote_path, ssh_args, Target};
 
@@ -31,8 +31,46 @@ pub struct Update {
 
 enum Message {
     Bytes(Vec<u8>),
-    Ended,
-    Info(Result<String, String>),
+    /// The stream's ssh ended, with the last line it wrote to stderr.
+    Ended(String),
+    Info(Result<RemoteInfo, String>),
+}
+
+/// `run.json` read on the box, and whether the training process is alive there.
+pub(crate) struct RemoteInfo {
+    pub info: RunInfo,
+    /// `None` when the run was started on another machine than the one answering.
+    pub alive: Option<bool>,
+}
+
+/// Marks the end of `run.json` in the info command's output.
+const INFO_END: &str = "\n@@fer-host ";
+
+/// Shell lines that print, after the `run.json` in shell variable `$f`, the box's host
+/// name and whether the run's pid is alive there (`/proc`, or `kill -0` where there is
+/// none), so a crashed remote run shows as stale.
+pub(crate) const HOST_AND_ALIVE: &str = r#"pid=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$f" | head -n 1)
+alive=no; if [ -n "$pid" ] && { [ -d "/proc/$pid" ] || kill -0 "$pid" 2>/dev/null; }; then alive=yes; fi
+printf '\n@@fer-host %s %s\n' "$(hostname)" "$alive""#;
+
+/// The remote command that prints `run.json` and [`HOST_AND_ALIVE`]'s line.
+fn info_command(file: &str) -> String {
+    format!(
+        "f={f}; cat \"$f\" || exit 3\n{HOST_AND_ALIVE}",
+        f = remote_path(file)
+    )
+}
+
+/// Reads `run.json` followed by [`HOST_AND_ALIVE`]'s line.
+pub(crate) fn parse_info(text: &str) -> Result<RemoteInfo, String> {
+    let (json, tail) = text.split_once(INFO_END).unwrap_or((text, ""));
+    let info: RunInfo = serde_json::from_str(json).map_err(|e| format!("{RUN_INFO_FILE}: {e}"))?;
+    let mut words = tail.split_whitespace();
+    let alive = match (words.next(), words.next()) {
+        (Some(host), Some(alive)) if host == info.host => Some(alive == "yes"),
+        _ => None,
+    };
+    Ok(RemoteInfo { info, alive })
 }
 
 /// The event stream of a remote run: an `ssh ... tail -f` child, restarted from the byte
@@ -46,7 +84,11 @@ struct RemoteStream {
     offset: u64,
     reconnect_at: Option<Instant>,
     info_pending: bool,
+    /// The run has ended: run.json will not change, so it is no longer read.
+    info_final: bool,
     connections: usize,
+    /// When bytes last arrived, for the outage message.
+    last_data: Option<Instant>,
 }
 
 impl RemoteStream {
@@ -61,7 +103,9 @@ impl RemoteStream {
             offset: 0,
             reconnect_at: Some(Instant::now()),
             info_pending: false,
+            info_final: false,
             connections: 0,
+            last_data: None,
         }
     }
 
@@ -71,10 +115,11 @@ impl RemoteStream {
             .args(ssh_args(&self.host, &follow_command(&file, self.offset)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot run ssh: {e}"))?;
         let mut stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr = child.stderr.take().expect("piped stderr");
         let sender = self.sender.clone();
         std::thread::spawn(move || {
             let mut buffer = vec![0u8; 64 * 1024];
@@ -88,7 +133,11 @@ impl RemoteStream {
                     }
                 }
             }
-            let _ = sender.send(Message::Ended);
+            // ssh's own words on why it ended ("Connection refused", "Broken pipe").
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            let last = text.lines().rev().find(|l| !l.trim().is_empty());
+            let _ = sender.send(Message::Ended(last.unwrap_or("").trim().to_string()));
         });
         self.child = Some(child);
         self.connections += 1;
@@ -96,29 +145,38 @@ impl RemoteStream {
     }
 
     fn request_info(&mut self) {
-        if self.info_pending {
+        if self.info_pending || self.info_final {
             return;
         }
         self.info_pending = true;
         let file = format!("{}/{RUN_INFO_FILE}", self.dir.trim_end_matches('/'));
-        let args = ssh_args(&self.host, &format!("cat {}", remote_path(&file)));
+        let args = ssh_args(&self.host, &info_command(&file));
         let sender = self.sender.clone();
         std::thread::spawn(move || {
             let result = Command::new("ssh")
                 .args(args)
                 .stdin(Stdio::null())
-                .stderr(Stdio::null())
                 .output()
                 .map_err(|e| format!("cannot run ssh: {e}"))
-                .and_then(|out| {
-                    if out.status.success() {
-                        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-                    } else {
-                        Err("run.json not readable".to_string())
-                    }
+                .and_then(|out| match out.status.code() {
+                    Some(0) => parse_info(&String::from_utf8_lossy(&out.stdout)),
+                    Some(3) => Err(format!("{file}: not readable on the box")),
+                    _ => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
                 });
             let _ = sender.send(Message::Info(result));
         });
+    }
+
+    /// "connection lost" with how long ago data last came and what ssh said.
+    fn outage(&self, said: &str) -> String {
+        let mut text = format!("connection to {} lost, reconnecting", self.host);
+        if let Some(at) = self.last_data {
+            text += &format!(" (last data {:.0} s ago)", at.elapsed().as_secs_f64());
+        }
+        if !said.is_empty() {
+            text += &format!(": {said}");
+        }
+        text
     }
 
     fn poll(&mut self, reader: &mut EventReader, update: &mut Update) {
@@ -133,23 +191,25 @@ impl RemoteStream {
             match message {
                 Message::Bytes(bytes) => {
                     self.offset += bytes.len() as u64;
+                    self.last_data = Some(Instant::now());
                     update.records.extend(reader.feed(&bytes));
                 }
-                Message::Ended => {
+                Message::Ended(said) => {
                     if let Some(mut child) = self.child.take() {
                         let _ = child.kill();
                         let _ = child.wait();
                     }
-                    update.problem =
-                        Some(format!("connection to {} lost; reconnecting", self.host));
+                    update.problem = Some(self.outage(&said));
                     self.reconnect_at = Some(Instant::now() + RECONNECT_AFTER);
                 }
                 Message::Info(result) => {
                     self.info_pending = false;
-                    match result
-                        .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
-                    {
-                        Ok(info) => update.info = Some(info),
+                    match result {
+                        Ok(RemoteInfo { info, alive }) => {
+                            self.info_final = info.status != RunStatus::Running;
+                            update.process_alive = alive;
+                            update.info = Some(info);
+                        }
                         Err(problem) => update.problem = Some(problem),
                     }
                 }

@@ -122,7 +122,11 @@ mod tests {
         assert_eq!(remote_path("~"), "~");
         assert_eq!(remote_path("~/"), "~/");
         assert_eq!(remote_path("~bob/fer runs"), "~bob/'fer runs'");
-        assert_eq!(remote_path("~$(x)/r"), "'~$(x)/r'", "no expansion of anything else");
+        assert_eq!(
+            remote_path("~$(x)/r"),
+            "'~$(x)/r'",
+            "no expansion of anything else"
+        );
         assert_eq!(remote_path("it's"), shell_quote("it's"));
     }
 

@@ -91,6 +91,14 @@ fn header_lines<'a>(view: &'a RunView, theme: &Theme, now: f64) -> [Line<'a>; 2]
             theme.status(view.status),
         ),
     ];
+    if view.status == Status::Stale {
+        if let Some(last) = view.last_event {
+            who.push(Span::styled(
+                format!(" (last event {} ago)", clock((now - last).max(0.0))),
+                theme.status(Status::Stale),
+            ));
+        }
+    }
     if view.adversarial {
         who.push(Span::styled("  NSL adversarial", theme.fg(Color::Magenta)));
     }
@@ -591,6 +599,9 @@ mod tests {
                 "... 4 more classes (enlarge the terminal)"
             ]
         );
-        assert!(fit_lines(lines(), 0, "classes").len() == 7, "nothing to cut into");
+        assert!(
+            fit_lines(lines(), 0, "classes").len() == 7,
+            "nothing to cut into"
+        );
     }
 }

@@ -278,3 +278,26 @@ fn every_class_is_visible_at_common_and_small_sizes() {
         );
     }
 }
+
+#[test]
+fn a_stale_run_says_when_its_last_event_came() {
+    let mut app = app_with(live_log(), true);
+    let info: fer::run::RunInfo = serde_json::from_value(serde_json::json!({
+        "name": "nsl-run", "config": {}, "classes": CLASSES, "backend": "flex",
+        "device": "cpu", "host": "gpu-box", "pid": 7, "start_time": T0,
+        "updated_time": T0, "status": "running"
+    }))
+    .unwrap();
+    app.apply(Update {
+        info: Some(info),
+        process_alive: Some(false),
+        ..Default::default()
+    });
+    let last = app.view.last_event.unwrap();
+    let (screen, _) = render(&app, 140, 42, last + 125.0);
+    assert!(
+        screen.contains("STALE (last event 00:02:05 ago)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("ETA"), "{screen}");
+}

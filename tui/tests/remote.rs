@@ -12,6 +12,7 @@ use common::*;
 use fer::run::{EVENTS_FILE, RUN_INFO_FILE};
 use fer_tui::runs::find_runs;
 use fer_tui::source::RunSource;
+use fer_tui::state::Status;
 use fer_tui::target::Target;
 
 /// Installs the fake ssh and points PATH at it (this test binary has one test, so the
@@ -118,9 +119,82 @@ fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
     assert_eq!(found[0].view.epoch, 2);
     assert!(found[0].target.display().ends_with("runs/nsl-run"));
 
+    // A run whose process died on the box shows stale; one whose process lives, running.
+    let box_name = std::process::Command::new("hostname").output().unwrap();
+    let box_name = String::from_utf8_lossy(&box_name.stdout).trim().to_string();
+    for (name, pid) in [
+        ("crashed", 999_999_999u64),
+        ("alive", u64::from(std::process::id())),
+    ] {
+        let run = dir.path().join("runs").join(name);
+        std::fs::create_dir_all(&run).unwrap();
+        let info = serde_json::json!({
+            "name": name, "config": {}, "classes": CLASSES, "backend": "flex",
+            "device": "cpu", "host": box_name, "pid": pid, "start_time": 2.0,
+            "updated_time": 2.0, "status": "running"
+        });
+        let pretty = serde_json::to_string_pretty(&info).unwrap();
+        std::fs::write(run.join(RUN_INFO_FILE), pretty).unwrap();
+    }
+    let found = find_runs(&Target::parse(&format!(
+        "gpu-box:{}",
+        dir.path().join("runs").display()
+    )))
+    .unwrap();
+    let status = |name: &str| {
+        found
+            .iter()
+            .find(|f| f.view.name == name)
+            .map(|f| f.view.status)
+    };
+    assert_eq!(status("crashed"), Some(Status::Stale));
+    assert_eq!(status("alive"), Some(Status::Running));
+    let mut source = RunSource::new(Target::parse(&format!(
+        "gpu-box:{}",
+        dir.path().join("runs/crashed").display()
+    )));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stale = loop {
+        let update = source.poll();
+        if update.info.is_some() {
+            break update.process_alive;
+        }
+        assert!(Instant::now() < deadline, "no run.json over ssh");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        stale,
+        Some(false),
+        "the attached view learns the process is gone"
+    );
+
+    // A finished run's run.json cannot change: it is read once, not every 2 s.
+    let done = dir.path().join("runs/done");
+    std::fs::create_dir_all(&done).unwrap();
+    let info = serde_json::json!({
+        "name": "done", "config": {}, "classes": CLASSES, "backend": "flex",
+        "device": "cpu", "host": box_name, "pid": 1, "start_time": 3.0,
+        "updated_time": 3.0, "status": "finished"
+    });
+    std::fs::write(done.join(RUN_INFO_FILE), info.to_string()).unwrap();
+    let mut source = RunSource::new(Target::parse(&format!("gpu-box:{}", done.display())));
+    let until = Instant::now() + Duration::from_millis(4500);
+    while Instant::now() < until {
+        source.poll();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let calls = std::fs::read_to_string(dir.path().join("ssh.log")).unwrap();
+    let reads = calls
+        .lines()
+        .filter(|l| l.contains("runs/done/run.json'; cat"))
+        .count();
+    assert_eq!(reads, 1, "{calls}");
+
     // `~` is the remote home, as with scp (the fake ssh's shell expands it from HOME).
     std::env::set_var("HOME", dir.path());
     let found = find_runs(&Target::parse("gpu-box:~/runs")).unwrap();
-    assert_eq!(found.len(), 1, "runs under ~/runs");
-    assert_eq!(found[0].target.display(), "gpu-box:~/runs/nsl-run");
+    assert_eq!(found.len(), 4, "runs under ~/runs");
+    assert!(found
+        .iter()
+        .any(|f| f.target.display() == "gpu-box:~/runs/nsl-run"));
 }
