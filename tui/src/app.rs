@@ -62,11 +62,18 @@ pub struct App {
     pub focus: Panel,
     /// Keep the newest steps in view.
     pub follow: bool,
+    /// The run's last step when following stopped: the charts keep that run length, so
+    /// new steps do not move a view that is not following.
+    frozen_last: Option<f64>,
     /// The step charts show 1/2^zoom of the run.
     pub zoom: u32,
     /// While not following: how far the window's right edge is behind the newest step, as a
     /// fraction of the run.
     pub back: f64,
+    /// Per-class panel: running train accuracy instead of the latest validation.
+    pub show_train_per_class: bool,
+    /// Confusion panel: each row as shares of its true class instead of counts.
+    pub confusion_shares: bool,
     pub help: bool,
     pub problem: Option<String>,
     /// (garbage, unknown) lines skipped in the log.
@@ -102,8 +109,11 @@ impl App {
             source: None,
             focus: Panel::Loss,
             follow: true,
+            frozen_last: None,
             zoom: 0,
             back: 0.0,
+            show_train_per_class: false,
+            confusion_shares: false,
             help: false,
             problem: None,
             skipped: (0, 0),
@@ -113,6 +123,7 @@ impl App {
     }
 
     fn open_selected(&mut self) {
+        self.set_follow(true);
         if let Some(entry) = self.runs.get(self.selected) {
             self.view = RunView::new(&entry.name);
             self.source = Some(RunSource::new(entry.target.clone()));
@@ -162,30 +173,49 @@ impl App {
                 self.open_selected();
             }
             Action::NextRun | Action::PreviousRun => {}
+            // The lower panels take the arrows and +/- for their own views.
+            Action::ScrollBack | Action::ScrollForward | Action::ZoomIn | Action::ZoomOut
+                if self.focus == Panel::PerClass =>
+            {
+                self.show_train_per_class = !self.show_train_per_class;
+            }
+            Action::ScrollBack | Action::ScrollForward | Action::ZoomIn | Action::ZoomOut
+                if self.focus == Panel::Confusion =>
+            {
+                self.confusion_shares = !self.confusion_shares;
+            }
             Action::ZoomIn => self.zoom = (self.zoom + 1).min(12),
             Action::ZoomOut => self.zoom = self.zoom.saturating_sub(1),
             Action::ScrollBack => {
-                self.follow = false;
+                self.set_follow(false);
                 self.back =
                     (self.back + self.span_fraction() / 4.0).min(1.0 - self.span_fraction());
             }
             Action::ScrollForward => {
                 self.back = (self.back - self.span_fraction() / 4.0).max(0.0);
                 if self.back == 0.0 {
-                    self.follow = true;
+                    self.set_follow(true);
                 }
             }
-            Action::ToggleFollow => {
-                self.follow = !self.follow;
-                if self.follow {
-                    self.back = 0.0;
-                }
-            }
-            Action::JumpToLatest => {
-                self.follow = true;
-                self.back = 0.0;
-            }
+            Action::ToggleFollow => self.set_follow(!self.follow),
+            Action::JumpToLatest => self.set_follow(true),
         }
+    }
+
+    /// Following shows the newest steps; not following freezes the charts where they are.
+    fn set_follow(&mut self, follow: bool) {
+        if follow {
+            self.back = 0.0;
+            self.frozen_last = None;
+        } else if self.follow {
+            self.frozen_last = Some(self.last_step());
+        }
+        self.follow = follow;
+    }
+
+    /// The newest global step of the run (at least 1).
+    fn last_step(&self) -> f64 {
+        self.view.loss.last().map_or(1.0, |p| p.0).max(1.0)
     }
 
     /// The share of the run the step charts show.
@@ -195,7 +225,10 @@ impl App {
 
     /// The global-step window `[from, to]` the step charts show.
     pub fn step_window(&self) -> (f64, f64) {
-        let last = self.view.loss.last().map_or(1.0, |p| p.0).max(1.0);
+        let last = match self.frozen_last {
+            Some(last) if !self.follow => last,
+            _ => self.last_step(),
+        };
         let span = (last * self.span_fraction()).max(1.0);
         let back = if self.follow { 0.0 } else { self.back * last };
         let to = (last - back).max(span);

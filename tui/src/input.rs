@@ -5,14 +5,18 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::Action;
 
 /// Every key binding, for the help screen: (keys, what they do).
-pub const BINDINGS: [(&str, &str); 10] = [
+pub const BINDINGS: [(&str, &str); 11] = [
     ("q, Esc, Ctrl-C", "quit"),
     ("?", "show or hide this help"),
-    ("Tab / Shift-Tab", "next / previous panel"),
+    ("Tab / Shift-Tab", "next / previous panel: keys act on it"),
     ("Up / Down, n / p", "next / previous run in the folder"),
-    ("Left / Right", "scroll the step charts back / forward"),
-    ("+ / -", "zoom the step charts in / out"),
-    ("f", "follow the newest steps on / off"),
+    ("Left / Right", "charts: scroll back / forward"),
+    ("+ / -", "charts: zoom in / out"),
+    (
+        "<- -> + - (lower)",
+        "per-class: val / train; confusion: counts / %",
+    ),
+    ("f", "follow the newest steps on / off (off freezes)"),
     ("End, G", "jump to the newest steps and follow"),
     ("mouse wheel", "scroll the step charts"),
     ("resize", "layout adapts; small terminals get a summary"),

@@ -313,7 +313,9 @@ fn bar(value: f64, width: usize) -> String {
 
 fn draw_per_class(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let view = &app.view;
-    let has_validation = !view.validation_per_class.is_empty();
+    // Validation with the running train share beside it, unless the panel's keys asked for
+    // the train accuracy alone.
+    let has_validation = !view.validation_per_class.is_empty() && !app.show_train_per_class;
     let title = if has_validation {
         "per-class accuracy: validation (running train)"
     } else {
@@ -410,7 +412,11 @@ fn draw_confusion(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         app,
         theme,
         Panel::Confusion,
-        "confusion matrix (latest validation; rows: true)",
+        if app.confusion_shares {
+            "confusion (latest validation; row %)"
+        } else {
+            "confusion matrix (latest validation; rows: true)"
+        },
     );
     let Some(counts) = &view.confusion else {
         frame.render_widget(Paragraph::new("no validation yet").block(block), area);
@@ -460,12 +466,17 @@ fn draw_confusion(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             } else {
                 0.0
             };
-            let text = if t == p && !app.color && brackets {
-                format!("[{count}]")
-            } else if t == p && !app.color {
-                format!("{count}*")
+            let value = if app.confusion_shares {
+                format!("{:.0}", 100.0 * share)
             } else {
                 count.to_string()
+            };
+            let text = if t == p && !app.color && brackets {
+                format!("[{value}]")
+            } else if t == p && !app.color {
+                format!("{value}*")
+            } else {
+                value
             };
             spans.push(Span::styled(format!("{text:>cell$}"), theme.shade(share)));
         }

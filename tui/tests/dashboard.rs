@@ -301,3 +301,55 @@ fn a_stale_run_says_when_its_last_event_came() {
     );
     assert!(!screen.contains("ETA"), "{screen}");
 }
+
+#[test]
+fn follow_off_freezes_the_charts_while_steps_arrive() {
+    let mut app = app_with(live_log(), true);
+    app.handle(Action::ToggleFollow);
+    assert!(!app.follow);
+    let frozen = app.step_window();
+    app.apply(Update {
+        records: epochs(3, 4, T0).into_iter().skip(4).collect(),
+        ..Default::default()
+    });
+    assert_eq!(
+        app.step_window(),
+        frozen,
+        "new steps do not move a frozen view"
+    );
+    app.handle(Action::JumpToLatest);
+    assert!(app.follow);
+    assert!(
+        app.step_window().1 > frozen.1,
+        "following shows the new steps"
+    );
+}
+
+#[test]
+fn tab_focus_decides_what_the_keys_act_on() {
+    let mut app = app_with(live_log(), false);
+    let charts = app.step_window();
+    // Loss -> Adversarial -> Accuracy -> PerClass.
+    for _ in 0..3 {
+        app.handle(Action::NextPanel);
+    }
+    app.handle(Action::ScrollBack);
+    assert!(app.follow, "the charts did not scroll");
+    assert_eq!(app.step_window(), charts);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert!(
+        screen.contains("per-class accuracy: running train"),
+        "{screen}"
+    );
+    app.handle(Action::NextPanel);
+    app.handle(Action::ZoomIn);
+    assert_eq!(app.step_window(), charts, "the charts did not zoom");
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert!(screen.contains("row %"), "{screen}");
+    // The diagonal of the recorded matrix as a share of its row: 45 of 52 surprise faces.
+    assert!(screen.contains("[87]"), "{screen}");
+    // Back on a chart, the same key zooms.
+    app.handle(Action::NextPanel);
+    app.handle(Action::ZoomIn);
+    assert_ne!(app.step_window(), charts);
+}
