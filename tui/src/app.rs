@@ -44,6 +44,7 @@ pub enum Action {
     ScrollForward,
     ToggleFollow,
     JumpToLatest,
+    ToggleSettings,
 }
 
 /// A run the dashboard can switch to.
@@ -75,6 +76,8 @@ pub struct App {
     /// Confusion panel: each row as shares of its true class instead of counts.
     pub confusion_shares: bool,
     pub help: bool,
+    /// The run's settings are shown over the dashboard.
+    pub settings: bool,
     pub problem: Option<String>,
     /// (garbage, unknown) lines skipped in the log.
     pub skipped: (usize, usize),
@@ -115,6 +118,7 @@ impl App {
             show_train_per_class: false,
             confusion_shares: false,
             help: false,
+            settings: false,
             problem: None,
             skipped: (0, 0),
             color,
@@ -162,6 +166,7 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleSettings => self.settings = !self.settings,
             Action::NextPanel => self.focus = self.focus.shifted(1),
             Action::PreviousPanel => self.focus = self.focus.shifted(-1),
             Action::NextRun | Action::PreviousRun if self.runs.len() > 1 => {

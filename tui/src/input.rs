@@ -5,9 +5,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::Action;
 
 /// Every key binding, for the help screen: (keys, what they do).
-pub const BINDINGS: [(&str, &str); 11] = [
+pub const BINDINGS: [(&str, &str); 12] = [
     ("q, Esc, Ctrl-C", "quit"),
     ("?", "show or hide this help"),
+    ("c", "show or hide the run's settings (run.json)"),
     ("Tab / Shift-Tab", "next / previous panel: keys act on it"),
     ("Up / Down, n / p", "next / previous run in the folder"),
     ("Left / Right", "charts: scroll back / forward"),
@@ -29,6 +30,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('c') if ctrl => Action::Quit,
         KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
         KeyCode::Char('?') | KeyCode::F(1) => Action::ToggleHelp,
+        KeyCode::Char('c') if !ctrl => Action::ToggleSettings,
         KeyCode::Tab => Action::NextPanel,
         KeyCode::BackTab => Action::PreviousPanel,
         KeyCode::Down | KeyCode::Char('n') => Action::NextRun,

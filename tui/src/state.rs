@@ -113,6 +113,8 @@ pub struct RunView {
     pub failure: Option<String>,
     pub resumes: usize,
     pub events: usize,
+    /// The run's settings as `run.json` has them (configuration, data, host).
+    pub settings: Vec<(String, String)>,
 }
 
 impl RunView {
@@ -152,6 +154,7 @@ impl RunView {
             failure: None,
             resumes: 0,
             events: 0,
+            settings: Vec::new(),
         }
     }
 
@@ -159,6 +162,7 @@ impl RunView {
     /// (`None` when that cannot be known, for example on another host).
     pub fn apply_info(&mut self, info: &RunInfo, process_alive: Option<bool>) {
         self.name.clone_from(&info.name);
+        self.settings = settings(info);
         if self.classes.is_empty() {
             self.classes.clone_from(&info.classes);
         }
@@ -345,5 +349,44 @@ impl RunView {
         (self.images_per_second > 0.0).then(|| {
             remaining * (self.steps_per_epoch * self.batch_size) as f64 / self.images_per_second
         })
+    }
+}
+
+/// `run.json` as `key = value` lines: where and how the run trains, then its whole
+/// configuration with TOML's dotted names.
+fn settings(info: &RunInfo) -> Vec<(String, String)> {
+    let mut out = vec![
+        (
+            "host".to_string(),
+            format!("{} (pid {})", info.host, info.pid),
+        ),
+        (
+            "backend".to_string(),
+            format!("{} on {}", info.backend, info.device),
+        ),
+        (
+            "data".to_string(),
+            info.data.clone().unwrap_or_else(|| "(not recorded)".into()),
+        ),
+        ("classes".to_string(), info.classes.join(", ")),
+    ];
+    flatten("", &info.config, &mut out);
+    out
+}
+
+fn flatten(path: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(fields) if !fields.is_empty() => {
+            for (key, inner) in fields {
+                let path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                flatten(&path, inner, out);
+            }
+        }
+        serde_json::Value::Null => out.push((path.to_string(), "none".into())),
+        other => out.push((path.to_string(), other.to_string())),
     }
 }

@@ -115,10 +115,43 @@ fn header_lines<'a>(view: &'a RunView, theme: &Theme, now: f64) -> [Line<'a>; 2]
     if let Some(eta) = view.eta() {
         progress += &format!("  ETA {}", clock(eta));
     }
+    if view.lr > 0.0 {
+        progress += &format!("  lr {}", number(view.lr));
+    }
     if let Some((epoch, accuracy)) = view.best {
         progress += &format!("  best val {accuracy:.3} (epoch {epoch})");
     }
     [Line::from(who), Line::from(progress)]
+}
+
+/// A metric for a label: four significant places, or scientific notation for the very
+/// large and very small (a diverging loss of 1.3e30 stays short).
+pub fn number(x: f64) -> String {
+    let size = x.abs();
+    if x == 0.0 || (1e-3..1e4).contains(&size) {
+        let decimals = if size >= 100.0 { 1 } else { 3 };
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+/// A chart title with the newest values: `name latest` for each, the validation's after.
+fn titled(name: &str, latest: &[(&str, Option<f64>)]) -> String {
+    let values: Vec<String> = latest
+        .iter()
+        .filter_map(|(label, value)| {
+            value.map(|v| match label {
+                &"" => number(v),
+                label => format!("{label} {}", number(v)),
+            })
+        })
+        .collect();
+    if values.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}: {}", values.join("  "))
+    }
 }
 
 /// Draws the whole dashboard.
@@ -157,12 +190,36 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
     let val_loss = to_steps(&view.epoch_loss.validation, epoch_x);
     let val_adv = to_steps(&view.epoch_adversarial.validation, epoch_x);
     let val_acc = to_steps(&view.epoch_accuracy.validation, epoch_x);
+    let latest = |series: &Series| series.last().map(|p| p.1);
+    let val = view.last_validation;
+    let loss_title = titled(
+        "loss",
+        &[
+            ("", latest(&view.loss)),
+            ("ce", latest(&view.cross_entropy)),
+            ("val", val.map(|v| v.loss)),
+        ],
+    );
+    let adversarial_title = titled(
+        "scaled adversarial loss",
+        &[
+            ("", latest(&view.adversarial_loss)),
+            ("val", val.map(|v| v.scaled_adversarial_loss)),
+        ],
+    );
+    let accuracy_title = titled(
+        "accuracy",
+        &[
+            ("train", latest(&view.accuracy)),
+            ("val", val.map(|v| v.categorical_accuracy)),
+        ],
+    );
     draw_chart(
         frame,
         app,
         &theme,
         Panel::Loss,
-        "loss / cross-entropy",
+        &loss_title,
         loss,
         (from, to),
         &[
@@ -181,7 +238,7 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         app,
         &theme,
         Panel::Adversarial,
-        "scaled adversarial loss",
+        &adversarial_title,
         adversarial,
         (from, to),
         &[
@@ -199,7 +256,7 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         app,
         &theme,
         Panel::Accuracy,
-        "accuracy",
+        &accuracy_title,
         accuracy,
         (from, to),
         &[
@@ -215,6 +272,9 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
     draw_per_class(frame, app, &theme, per_class);
     draw_confusion(frame, app, &theme, confusion);
     draw_footer(frame, app, &theme, footer);
+    if app.settings {
+        draw_settings(frame, app, area);
+    }
     if app.help {
         draw_help(frame, area);
     }
@@ -300,7 +360,7 @@ fn draw_chart(
         .y_axis(
             Axis::default()
                 .bounds([lo, hi])
-                .labels([format!("{lo:.2}"), format!("{hi:.2}")]),
+                .labels([number(lo), number(hi)]),
         )
         .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
     frame.render_widget(chart, area);
@@ -413,9 +473,9 @@ fn draw_confusion(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         theme,
         Panel::Confusion,
         if app.confusion_shares {
-            "confusion (latest validation; row %)"
+            "confusion (validation; row %)"
         } else {
-            "confusion matrix (latest validation; rows: true)"
+            "confusion (validation; rows: true)"
         },
     );
     let Some(counts) = &view.confusion else {
@@ -525,6 +585,45 @@ fn draw_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     );
 }
 
+/// The run's settings over the dashboard, as many as fit.
+fn draw_settings(frame: &mut Frame, app: &App, area: Rect) {
+    let width = 90.min(area.width);
+    let height = (app.view.settings.len() as u16 + 2).clamp(3, area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let key_width = app
+        .view
+        .settings
+        .iter()
+        .map(|(k, _)| k.len())
+        .max()
+        .unwrap_or(0)
+        .min(34);
+    let lines: Vec<Line> = if app.view.settings.is_empty() {
+        vec![Line::from(" no run.json read yet")]
+    } else {
+        app.view
+            .settings
+            .iter()
+            .map(|(key, value)| Line::from(format!(" {key:<key_width$} = {value}")))
+            .collect()
+    };
+    let lines = fit_lines(lines, height.saturating_sub(2), "settings");
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title("settings (c to close)"),
+        ),
+        popup,
+    );
+}
+
 fn draw_help(frame: &mut Frame, area: Rect) {
     let width = 72.min(area.width);
     let height = (BINDINGS.len() as u16 + 4).min(area.height);
@@ -595,6 +694,16 @@ mod tests {
 
     fn texts(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn numbers_stay_short_at_any_size() {
+        assert_eq!(number(0.41234), "0.412");
+        assert_eq!(number(123.456), "123.5");
+        assert_eq!(number(0.0), "0.000");
+        assert_eq!(number(1.3e30), "1.30e30");
+        assert_eq!(number(-2.5e-5), "-2.50e-5");
+        assert_eq!(number(0.001), "0.001");
     }
 
     #[test]

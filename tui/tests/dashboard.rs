@@ -61,14 +61,14 @@ fn a_live_run_shows_progress_curves_classes_and_confusion() {
         "ETA 00:00:26",
         "best val 0.450 (epoch 2)",
         "NSL adversarial",
-        "loss / cross-entropy",
+        "loss: ",
         "scaled adversarial loss",
         "accuracy",
         "per-class accuracy: validation (running train)",
         "disgust",
         "12.0%",
         "91.0% (90%)",
-        "confusion matrix",
+        "confusion (validation; rows: true)",
         " ange",
         "  41",
         "follow [on]",
@@ -352,4 +352,45 @@ fn tab_focus_decides_what_the_keys_act_on() {
     app.handle(Action::NextPanel);
     app.handle(Action::ZoomIn);
     assert_ne!(app.step_window(), charts);
+}
+
+#[test]
+fn latest_values_are_numbers_and_c_shows_the_settings() {
+    let mut app = app_with(live_log(), true);
+    let info: fer::run::RunInfo = serde_json::from_value(serde_json::json!({
+        "name": "nsl-run", "classes": CLASSES, "backend": "tch", "device": "cuda:0",
+        "host": "gpu-box", "pid": 7, "start_time": T0, "updated_time": T0,
+        "status": "running", "data": "/data/fer2013.csv",
+        "config": {"epochs": 30, "adversarial": {"multiplier": 0.3, "pgd_epsilon": null},
+                   "model": {"preset": "report-5.2"}}
+    }))
+    .unwrap();
+    app.apply(Update {
+        info: Some(info),
+        ..Default::default()
+    });
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    for needle in ["loss: ", " ce ", "accuracy: train ", " val ", " lr "] {
+        assert!(screen.contains(needle), "no {needle:?}\n{screen}");
+    }
+    app.handle(Action::ToggleSettings);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    for (key, value) in [
+        ("host", "gpu-box (pid 7)"),
+        ("backend", "tch on cuda:0"),
+        ("data", "/data/fer2013.csv"),
+        ("adversarial.multiplier", "0.3"),
+        ("adversarial.pgd_epsilon", "none"),
+        ("model.preset", "\"report-5.2\""),
+        ("epochs", "30"),
+    ] {
+        let shown = screen.lines().any(|line| {
+            line.split_once(&format!(" {key} "))
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(&format!("= {value} ")))
+        });
+        assert!(shown, "no {key} = {value}\n{screen}");
+    }
+    app.handle(Action::ToggleSettings);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert!(!screen.contains("settings (c to close)"), "{screen}");
 }
