@@ -1,5 +1,6 @@
 //! Dashboard state and what each action does to it. Rendering is in `ui`, keys in `input`.
 
+use crate::runs::Found;
 use crate::source::{RunSource, Update};
 use crate::state::{RunView, Status};
 use crate::target::Target;
@@ -221,6 +222,44 @@ impl App {
     /// The newest global step of the run (at least 1).
     fn last_step(&self) -> f64 {
         self.view.loss.last().map_or(1.0, |p| p.0).max(1.0)
+    }
+
+    /// Takes in a fresh scan of the attached folder: new runs join the list, the others'
+    /// statuses update, and a dashboard still waiting on the empty folder itself moves to
+    /// the newest live run once one appears.
+    pub fn merge_runs(&mut self, found: Vec<Found>) {
+        let waiting_on_folder = self.view.events == 0
+            && self
+                .runs
+                .get(self.selected)
+                .is_some_and(|entry| !found.iter().any(|f| f.target == entry.target));
+        for run in &found {
+            match self
+                .runs
+                .iter()
+                .position(|entry| entry.target == run.target)
+            {
+                // The selected run's status comes from its own live view.
+                Some(i) if i == self.selected => {}
+                Some(i) => self.runs[i].status = run.view.status,
+                None => self.runs.push(RunEntry {
+                    name: run.view.name.clone(),
+                    target: run.target.clone(),
+                    status: run.view.status,
+                }),
+            }
+        }
+        if waiting_on_folder && !found.is_empty() {
+            let placeholder = self.selected;
+            self.runs.remove(placeholder);
+            let newest = crate::runs::pick(&found);
+            self.selected = self
+                .runs
+                .iter()
+                .position(|entry| entry.target == found[newest].target)
+                .unwrap_or(0);
+            self.open_selected();
+        }
     }
 
     /// The share of the run the step charts show.

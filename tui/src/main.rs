@@ -62,7 +62,19 @@ fn list(root: &Target) -> anyhow::Result<()> {
 }
 
 fn attach(target: &Target) -> anyhow::Result<()> {
-    let found = runs::find_runs(target)?;
+    // A run that does not exist yet is waited for, like a folder with no runs in it.
+    let found = match (runs::find_runs(target), target) {
+        (Ok(found), _) => found,
+        (Err(_), Target::Local(path)) if !path.exists() => Vec::new(),
+        (Err(e), _) => return Err(e),
+    };
+    // A folder (not a run itself) is scanned again for runs that start later.
+    let single_run = found.len() == 1 && found[0].target == *target;
+    let rescan_every = match target {
+        Target::Local(_) => Duration::from_secs(3),
+        Target::Remote { .. } => Duration::from_secs(10),
+    };
+    let rescan = (!single_run).then(|| runs::Rescan::start(target.clone(), rescan_every));
     let (entries, selected) = if found.is_empty() {
         // Not started yet (or nothing to list remotely): watch the target itself.
         let name = target.display();
@@ -96,20 +108,28 @@ fn attach(target: &Target) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()
         .map_err(|e| anyhow::anyhow!("cannot open the terminal for the dashboard: {e}"))?;
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
-    let result = run_loop(&mut terminal, &mut app);
+    let result = run_loop(&mut terminal, &mut app, rescan.as_ref());
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     result
 }
 
 /// Polls the files four times a second and redraws on news or input; sleeps otherwise.
-fn run_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+fn run_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    rescan: Option<&runs::Rescan>,
+) -> anyhow::Result<()> {
     const TICK: Duration = Duration::from_millis(250);
     let mut next_poll = Instant::now();
     let mut dirty = true;
     while !app.quit {
         if Instant::now() >= next_poll {
             let before = (app.view.events, app.view.status, app.problem.clone());
+            if let Some(found) = rescan.and_then(runs::Rescan::latest) {
+                app.merge_runs(found);
+                dirty = true;
+            }
             app.poll();
             // Live runs redraw every tick so the clock and ETA move.
             dirty |= app.view.status.is_live()

@@ -147,6 +147,34 @@ fn parse_remote(target: &Target, text: &str) -> Vec<Found> {
         .collect()
 }
 
+/// Scans a folder of runs again and again on a thread of its own (remote scans take an ssh
+/// login), so runs started after attaching appear and the others' statuses stay current.
+pub struct Rescan {
+    results: std::sync::mpsc::Receiver<Vec<Found>>,
+}
+
+impl Rescan {
+    /// Scans `root` every `every` until this is dropped.
+    pub fn start(root: Target, every: std::time::Duration) -> Rescan {
+        let (sender, results) = std::sync::mpsc::channel();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(every);
+            // A failed scan (a dropped link) is retried at the next interval.
+            if let Ok(found) = find_runs(&root) {
+                if sender.send(found).is_err() {
+                    return;
+                }
+            }
+        });
+        Rescan { results }
+    }
+
+    /// The newest finished scan, if one finished since the last call.
+    pub fn latest(&self) -> Option<Vec<Found>> {
+        self.results.try_iter().last()
+    }
+}
+
 /// The run to attach to first: the newest live one, else the newest.
 pub fn pick(runs: &[Found]) -> usize {
     runs.iter()

@@ -394,3 +394,54 @@ fn latest_values_are_numbers_and_c_shows_the_settings() {
     let (screen, _) = render(&app, 140, 42, T0 + 40.0);
     assert!(!screen.contains("settings (c to close)"), "{screen}");
 }
+
+#[test]
+fn runs_started_after_attaching_join_and_a_waiting_dashboard_moves_to_them() {
+    use fer_tui::app::RunEntry;
+    use fer_tui::runs::find_runs;
+    use fer_tui::state::Status;
+    use fer_tui::target::Target;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("runs");
+    std::fs::create_dir_all(&root).unwrap();
+    let write = |name: &str, status: &str, start: f64| {
+        let run = root.join(name);
+        std::fs::create_dir_all(&run).unwrap();
+        let info = serde_json::json!({
+            "name": name, "config": {}, "classes": CLASSES, "backend": "flex",
+            "device": "cpu", "host": "elsewhere", "pid": 1, "start_time": start,
+            "updated_time": start, "status": status
+        });
+        std::fs::write(run.join(fer::run::RUN_INFO_FILE), info.to_string()).unwrap();
+    };
+    // Attached to an empty folder: the dashboard waits on the folder itself.
+    let folder = Target::Local(root.clone());
+    let mut app = App::new(
+        vec![RunEntry {
+            name: folder.display(),
+            target: folder.clone(),
+            status: Status::Waiting,
+        }],
+        0,
+        false,
+    );
+    app.merge_runs(find_runs(&folder).unwrap());
+    assert_eq!(app.runs.len(), 1, "still waiting");
+
+    write("base", "finished", 1.0);
+    write("nsl", "running", 2.0);
+    app.merge_runs(find_runs(&folder).unwrap());
+    let names: Vec<&str> = app.runs.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["base", "nsl"], "the placeholder gave way");
+    assert_eq!(app.runs[app.selected].name, "nsl", "the newest live run");
+
+    // Later scans update the others' statuses and add newcomers; the selection stays.
+    write("base", "failed", 1.0);
+    write("later", "running", 3.0);
+    app.merge_runs(find_runs(&folder).unwrap());
+    let status = |name: &str| app.runs.iter().find(|r| r.name == name).unwrap().status;
+    assert_eq!(status("base"), Status::Failed);
+    assert_eq!(app.runs.len(), 3);
+    assert_eq!(app.runs[app.selected].name, "nsl");
+}
