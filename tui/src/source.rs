@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use fer::run::events::{EventReader, Record};
 use fer::run::{hostname, RunInfo, RunStatus, EVENTS_FILE, RUN_INFO_FILE};
 
-use crate::target::{follow_command, remote_path, ssh_args, Target};
+use crate::target::{
+    follow_command, remote_path, sampled_follow_command, ssh_args, Target, SAMPLED_MARK,
+};
 
 /// How often `run.json` is read again.
 const INFO_EVERY: Duration = Duration::from_secs(2);
@@ -89,6 +91,8 @@ struct RemoteStream {
     connections: usize,
     /// When bytes last arrived, for the outage message.
     last_data: Option<Instant>,
+    /// Bytes of the sampled backlog not yet fed, while the first connection sends it.
+    sampling: Option<Vec<u8>>,
 }
 
 impl RemoteStream {
@@ -106,13 +110,22 @@ impl RemoteStream {
             info_final: false,
             connections: 0,
             last_data: None,
+            sampling: None,
         }
     }
 
     fn connect(&mut self) -> Result<(), String> {
         let file = format!("{}/{EVENTS_FILE}", self.dir.trim_end_matches('/'));
+        // From the start, the box samples the backlog; later connections continue from the
+        // byte reached.
+        let command = if self.offset == 0 {
+            self.sampling = Some(Vec::new());
+            sampled_follow_command(&file, BACKLOG_STEPS)
+        } else {
+            follow_command(&file, self.offset)
+        };
         let mut child = Command::new("ssh")
-            .args(ssh_args(&self.host, &follow_command(&file, self.offset)))
+            .args(ssh_args(&self.host, &command))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -190,11 +203,27 @@ impl RemoteStream {
         while let Ok(message) = self.messages.try_recv() {
             match message {
                 Message::Bytes(bytes) => {
-                    self.offset += bytes.len() as u64;
                     self.last_data = Some(Instant::now());
-                    update.records.extend(reader.feed(&bytes));
+                    let raw = match &mut self.sampling {
+                        Some(pending) => {
+                            pending.extend_from_slice(&bytes);
+                            let Some((lines, offset, rest)) = take_sample(pending) else {
+                                continue;
+                            };
+                            update.records.extend(reader.feed(&lines));
+                            self.sampling = None;
+                            self.offset = offset;
+                            rest
+                        }
+                        None => bytes,
+                    };
+                    self.offset += raw.len() as u64;
+                    update.records.extend(reader.feed(&raw));
                 }
                 Message::Ended(said) => {
+                    // Cut before its sample ended: nothing of it was applied; the next
+                    // connection samples again.
+                    self.sampling = None;
                     if let Some(mut child) = self.child.take() {
                         let _ = child.kill();
                         let _ = child.wait();
@@ -314,6 +343,25 @@ impl RunSource {
         }
         update
     }
+}
+
+/// Once a sampled backlog's [`SAMPLED_MARK`] line is in `pending`: the sample's lines, the
+/// file offset after them, and the raw bytes that follow the mark. The sample (bounded by
+/// the sampling) is held whole until then, so a link cut mid-sample leaves nothing half
+/// applied and the next connection samples afresh.
+fn take_sample(pending: &mut Vec<u8>) -> Option<(Vec<u8>, u64, Vec<u8>)> {
+    let mut start = 0;
+    while let Some(end) = pending[start..].iter().position(|&b| b == b'\n') {
+        let line = &pending[start..start + end + 1];
+        if let Some(mark) = line.strip_prefix(SAMPLED_MARK.as_bytes()) {
+            let offset = String::from_utf8_lossy(mark).trim().parse().ok()?;
+            let rest = pending[start + end + 1..].to_vec();
+            pending.truncate(start);
+            return Some((std::mem::take(pending), offset, rest));
+        }
+        start += end + 1;
+    }
+    None
 }
 
 /// Whether the run's process is alive, when it ran on this machine.

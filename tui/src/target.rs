@@ -111,6 +111,34 @@ pub fn follow_command(file: &str, offset: u64) -> String {
     )
 }
 
+/// The line that ends a [`sampled_follow_command`]'s backlog: `@@fer-sampled POS`, where POS
+/// is the file offset the raw stream after it starts at.
+pub const SAMPLED_MARK: &str = "@@fer-sampled ";
+
+/// The first remote command for `file`: its backlog sampled on the box the way a local log
+/// is (every event but steps; about `max_steps` steps evenly spread, all those of the last
+/// MiB), so a long log opens fast over a slow link; then [`SAMPLED_MARK`], the bytes of a
+/// line the writer is mid-way through, and the file followed from there.
+pub fn sampled_follow_command(file: &str, max_steps: usize) -> String {
+    // POSIX awk with bytes as characters (LC_ALL=C); a last line without its newline is
+    // not sampled but passed on raw after the mark.
+    let sample = r#"BEGIN { tail = len - 1048576; big = len > 4194304
+  stride = big ? int(tail / keep) : 0; next_s = 0; pos = 0 }
+{ n = length($0) + 1
+  if (pos + n > len) { rest = $0; exit }
+  step = index(substr($0, 1, 64), "\"kind\":\"step\"") > 0
+  if (!big || !step || pos >= tail || pos >= next_s) { print; if (step) next_s = pos + stride }
+  pos += n }
+END { printf "@@fer-sampled %d\n%s", pos, rest }"#;
+    format!(
+        "f={f}; while [ ! -f \"$f\" ]; do sleep 1; done\n\
+         len=$(wc -c < \"$f\" | tr -d ' ')\n\
+         head -c \"$len\" \"$f\" | LC_ALL=C awk -v len=\"$len\" -v keep={max_steps} '{sample}'\n\
+         exec tail -c +$((len + 1)) -f \"$f\"",
+        f = remote_path(file)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

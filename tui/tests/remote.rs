@@ -99,8 +99,8 @@ fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
     assert!(calls.contains("-o BatchMode=yes"), "{calls}");
     assert!(calls.contains("gpu-box -- while [ ! -f "), "{calls}");
     assert!(
-        calls.contains("tail -c +1 -f"),
-        "first connection from the start: {calls}"
+        calls.contains("LC_ALL=C awk -v len="),
+        "the first connection samples the backlog on the box: {calls}"
     );
     assert!(
         calls
@@ -190,10 +190,54 @@ fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
         .count();
     assert_eq!(reads, 1, "{calls}");
 
+    // A long log is sampled on the box: every epoch end, a few thousand steps, then the
+    // stream follows on from the byte reached.
+    let long = dir.path().join("runs/long");
+    std::fs::create_dir_all(&long).unwrap();
+    let mut log = vec![record(1.0, start(None))];
+    log.extend(epochs(1, 1500, 1.0));
+    append(&long.join(EVENTS_FILE), &log);
+    let size = std::fs::metadata(long.join(EVENTS_FILE)).unwrap().len();
+    assert!(size > 5 << 20, "{size} bytes: long enough to be sampled");
+    let mut source = RunSource::new(Target::parse(&format!("gpu-box:{}", long.display())));
+    let ends = |records: &[fer::run::events::Record]| {
+        records
+            .iter()
+            .filter(|r| matches!(r.event, fer::run::events::Event::EpochEnd { .. }))
+            .count()
+    };
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ends(&got) < 1500 {
+        got.extend(source.poll().records);
+        assert!(Instant::now() < deadline, "{} epoch ends", ends(&got));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let steps = got.len() - ends(&got) - 1;
+    assert!(
+        (4000..8000).contains(&steps),
+        "{steps} of 15000 steps kept: about 4000 sampled plus the last MiB whole"
+    );
+    assert!(
+        got.windows(2).all(|w| w[0].time <= w[1].time),
+        "in file order"
+    );
+    let next = epochs(1501, 1501, 1.0);
+    append(&long.join(EVENTS_FILE), &next);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ends(&got) < 1501 {
+        got.extend(source.poll().records);
+        assert!(
+            Instant::now() < deadline,
+            "the stream follows after the sample"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
     // `~` is the remote home, as with scp (the fake ssh's shell expands it from HOME).
     std::env::set_var("HOME", dir.path());
     let found = find_runs(&Target::parse("gpu-box:~/runs")).unwrap();
-    assert_eq!(found.len(), 4, "runs under ~/runs");
+    assert_eq!(found.len(), 4, "runs under ~/runs (long has no run.json)");
     assert!(found
         .iter()
         .any(|f| f.target.display() == "gpu-box:~/runs/nsl-run"));
