@@ -91,8 +91,8 @@ struct RemoteStream {
     connections: usize,
     /// When bytes last arrived, for the outage message.
     last_data: Option<Instant>,
-    /// Bytes of the sampled backlog not yet fed, while the first connection sends it.
-    sampling: Option<Vec<u8>>,
+    /// The sampled backlog so far, while the first connection sends it.
+    sampling: Option<Sample>,
 }
 
 impl RemoteStream {
@@ -119,7 +119,7 @@ impl RemoteStream {
         // From the start, the box samples the backlog; later connections continue from the
         // byte reached.
         let command = if self.offset == 0 {
-            self.sampling = Some(Vec::new());
+            self.sampling = Some(Sample::default());
             sampled_follow_command(&file, BACKLOG_STEPS)
         } else {
             follow_command(&file, self.offset)
@@ -205,9 +205,8 @@ impl RemoteStream {
                 Message::Bytes(bytes) => {
                     self.last_data = Some(Instant::now());
                     let raw = match &mut self.sampling {
-                        Some(pending) => {
-                            pending.extend_from_slice(&bytes);
-                            let Some((lines, offset, rest)) = take_sample(pending) else {
+                        Some(sample) => {
+                            let Some((lines, offset, rest)) = sample.add(&bytes) else {
                                 continue;
                             };
                             update.records.extend(reader.feed(&lines));
@@ -345,23 +344,33 @@ impl RunSource {
     }
 }
 
-/// Once a sampled backlog's [`SAMPLED_MARK`] line is in `pending`: the sample's lines, the
-/// file offset after them, and the raw bytes that follow the mark. The sample (bounded by
-/// the sampling) is held whole until then, so a link cut mid-sample leaves nothing half
-/// applied and the next connection samples afresh.
-fn take_sample(pending: &mut Vec<u8>) -> Option<(Vec<u8>, u64, Vec<u8>)> {
-    let mut start = 0;
-    while let Some(end) = pending[start..].iter().position(|&b| b == b'\n') {
-        let line = &pending[start..start + end + 1];
-        if let Some(mark) = line.strip_prefix(SAMPLED_MARK.as_bytes()) {
-            let offset = String::from_utf8_lossy(mark).trim().parse().ok()?;
-            let rest = pending[start + end + 1..].to_vec();
-            pending.truncate(start);
-            return Some((std::mem::take(pending), offset, rest));
+/// A sampled backlog arriving: held whole until its [`SAMPLED_MARK`] line (it is bounded by
+/// the sampling), so a link cut mid-sample leaves nothing half applied and the next
+/// connection samples afresh.
+#[derive(Default)]
+struct Sample {
+    bytes: Vec<u8>,
+    /// Where the next line starts: lines before it were looked at already.
+    scanned: usize,
+}
+
+impl Sample {
+    /// Adds `chunk`; once the mark has arrived, the sample's lines, the file offset after
+    /// them, and the raw bytes that followed the mark.
+    fn add(&mut self, chunk: &[u8]) -> Option<(Vec<u8>, u64, Vec<u8>)> {
+        self.bytes.extend_from_slice(chunk);
+        while let Some(end) = self.bytes[self.scanned..].iter().position(|&b| b == b'\n') {
+            let line = &self.bytes[self.scanned..self.scanned + end + 1];
+            if let Some(mark) = line.strip_prefix(SAMPLED_MARK.as_bytes()) {
+                let offset = String::from_utf8_lossy(mark).trim().parse().ok()?;
+                let rest = self.bytes[self.scanned + end + 1..].to_vec();
+                self.bytes.truncate(self.scanned);
+                return Some((std::mem::take(&mut self.bytes), offset, rest));
+            }
+            self.scanned += end + 1;
         }
-        start += end + 1;
+        None
     }
-    None
 }
 
 /// Whether the run's process is alive, when it ran on this machine.
