@@ -46,7 +46,12 @@ pub enum Action {
     ToggleFollow,
     JumpToLatest,
     ToggleSettings,
+    CycleSmoothing,
+    ToggleLogScale,
 }
+
+/// The smoothing weights `s` cycles through (TensorBoard's slider, in steps).
+pub const SMOOTHING: [f64; 4] = [0.0, 0.6, 0.9, 0.99];
 
 /// A run the dashboard can switch to.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +81,10 @@ pub struct App {
     pub show_train_per_class: bool,
     /// Confusion panel: each row as shares of its true class instead of counts.
     pub confusion_shares: bool,
+    /// Exponential smoothing of the step curves, TensorBoard's weight (0: raw).
+    pub smoothing: f64,
+    /// Loss charts on a log scale.
+    pub log_scale: bool,
     pub help: bool,
     /// The run's settings are shown over the dashboard.
     pub settings: bool,
@@ -118,6 +127,8 @@ impl App {
             back: 0.0,
             show_train_per_class: false,
             confusion_shares: false,
+            smoothing: 0.0,
+            log_scale: false,
             help: false,
             settings: false,
             problem: None,
@@ -168,6 +179,11 @@ impl App {
             Action::Quit => self.quit = true,
             Action::ToggleHelp => self.help = !self.help,
             Action::ToggleSettings => self.settings = !self.settings,
+            Action::CycleSmoothing => {
+                let at = SMOOTHING.iter().position(|&w| w == self.smoothing);
+                self.smoothing = SMOOTHING[at.map_or(0, |i| (i + 1) % SMOOTHING.len())];
+            }
+            Action::ToggleLogScale => self.log_scale = !self.log_scale,
             Action::NextPanel => self.focus = self.focus.shifted(1),
             Action::PreviousPanel => self.focus = self.focus.shifted(-1),
             Action::NextRun | Action::PreviousRun if self.runs.len() > 1 => {

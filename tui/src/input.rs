@@ -5,10 +5,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::Action;
 
 /// Every key binding, for the help screen: (keys, what they do).
-pub const BINDINGS: [(&str, &str); 12] = [
+pub const BINDINGS: [(&str, &str); 14] = [
     ("q, Esc, Ctrl-C", "quit"),
     ("?", "show or hide this help"),
     ("c", "show or hide the run's settings (run.json)"),
+    ("s", "smooth the step curves: off, 0.6, 0.9, 0.99"),
+    ("l", "loss charts on a log scale on / off"),
     ("Tab / Shift-Tab", "next / previous panel: keys act on it"),
     ("Up / Down, n / p", "next / previous run in the folder"),
     ("Left / Right", "charts: scroll back / forward"),
@@ -31,6 +33,8 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
         KeyCode::Char('?') | KeyCode::F(1) => Action::ToggleHelp,
         KeyCode::Char('c') if !ctrl => Action::ToggleSettings,
+        KeyCode::Char('s') => Action::CycleSmoothing,
+        KeyCode::Char('l') => Action::ToggleLogScale,
         KeyCode::Tab => Action::NextPanel,
         KeyCode::BackTab => Action::PreviousPanel,
         KeyCode::Down | KeyCode::Char('n') => Action::NextRun,

@@ -136,6 +136,33 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// TensorBoard's smoothing: an exponential moving average with weight `weight`, debiased
+/// so the first points are not pulled towards zero.
+pub fn smoothed(points: &[(f64, f64)], weight: f64) -> Vec<(f64, f64)> {
+    if weight <= 0.0 {
+        return points.to_vec();
+    }
+    let mut last = 0.0;
+    let mut debias = 1.0;
+    points
+        .iter()
+        .map(|&(x, y)| {
+            last = last * weight + (1.0 - weight) * y;
+            debias *= weight;
+            (x, last / (1.0 - debias))
+        })
+        .collect()
+}
+
+/// Points for a log-scale chart: log10 of each value (values at or below zero dropped).
+fn logged(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    points
+        .iter()
+        .filter(|p| p.1 > 0.0)
+        .map(|&(x, y)| (x, y.log10()))
+        .collect()
+}
+
 /// A chart title with the newest values: `name latest` for each, the validation's after.
 fn titled(name: &str, latest: &[(&str, Option<f64>)]) -> String {
     let values: Vec<String> = latest
@@ -214,6 +241,22 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
             ("val", val.map(|v| v.categorical_accuracy)),
         ],
     );
+    // Step curves smoothed as asked; the loss charts' values on a log scale when asked.
+    let steps = |series: &Series| smoothed(series.window(from, to), app.smoothing);
+    let scale = |points: Vec<(f64, f64)>| {
+        if app.log_scale {
+            logged(&points)
+        } else {
+            points
+        }
+    };
+    let (loss_line, ce_line, adv_line) = (
+        scale(steps(&view.loss)),
+        scale(steps(&view.cross_entropy)),
+        scale(steps(&view.adversarial_loss)),
+    );
+    let (val_loss, val_adv) = (scale(val_loss), scale(val_adv));
+    let accuracy_line = steps(&view.accuracy);
     draw_chart(
         frame,
         app,
@@ -223,13 +266,8 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         loss,
         (from, to),
         &[
-            ("loss", view.loss.window(from, to), Color::Yellow, false),
-            (
-                "ce",
-                view.cross_entropy.window(from, to),
-                Color::Cyan,
-                false,
-            ),
+            ("loss", &loss_line, Color::Yellow, false),
+            ("ce", &ce_line, Color::Cyan, false),
             ("val loss", &val_loss, Color::Red, true),
         ],
     );
@@ -242,12 +280,7 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         adversarial,
         (from, to),
         &[
-            (
-                "adv",
-                view.adversarial_loss.window(from, to),
-                Color::Magenta,
-                false,
-            ),
+            ("adv", &adv_line, Color::Magenta, false),
             ("val adv", &val_adv, Color::Red, true),
         ],
     );
@@ -260,7 +293,7 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         accuracy,
         (from, to),
         &[
-            ("train", view.accuracy.window(from, to), Color::Green, false),
+            ("train", &accuracy_line, Color::Green, false),
             ("val", &val_acc, Color::Red, true),
         ],
     );
@@ -357,11 +390,13 @@ fn draw_chart(
                 .bounds([from, to])
                 .labels([format!("{from:.0}"), format!("{to:.0} step")]),
         )
-        .y_axis(
-            Axis::default()
-                .bounds([lo, hi])
-                .labels([number(lo), number(hi)]),
-        )
+        .y_axis(Axis::default().bounds([lo, hi]).labels(
+            if app.log_scale && panel != Panel::Accuracy {
+                [number(10f64.powf(lo)), number(10f64.powf(hi))]
+            } else {
+                [number(lo), number(hi)]
+            },
+        ))
         .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
     frame.render_widget(chart, area);
 }
@@ -563,6 +598,12 @@ fn draw_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         "q quit  ? help  tab panel  ←→ scroll  +/- zoom  f follow [{}]",
         if app.follow { "on" } else { "off" }
     ))];
+    if app.smoothing > 0.0 {
+        status.push(Span::raw(format!("  smoothing {}", app.smoothing)));
+    }
+    if app.log_scale {
+        status.push(Span::raw("  log scale"));
+    }
     let (garbage, unknown) = app.skipped;
     if garbage + unknown > 0 {
         status.push(Span::styled(
@@ -694,6 +735,21 @@ mod tests {
 
     fn texts(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn smoothing_is_tensorboards_debiased_average() {
+        let flat = [(0.0, 2.0), (1.0, 2.0), (2.0, 2.0)];
+        assert_eq!(
+            smoothed(&flat, 0.9),
+            flat.to_vec(),
+            "a constant stays itself"
+        );
+        let step = smoothed(&[(0.0, 1.0), (1.0, 0.0)], 0.5);
+        assert_eq!(step[0], (0.0, 1.0), "the first point is not pulled to zero");
+        assert!((step[1].1 - 1.0 / 3.0).abs() < 1e-12, "{step:?}");
+        assert_eq!(smoothed(&flat, 0.0), flat.to_vec());
+        assert_eq!(logged(&[(0.0, 100.0), (1.0, 0.0)]), [(0.0, 2.0)]);
     }
 
     #[test]

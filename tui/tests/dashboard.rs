@@ -445,3 +445,23 @@ fn runs_started_after_attaching_join_and_a_waiting_dashboard_moves_to_them() {
     assert_eq!(app.runs.len(), 3);
     assert_eq!(app.runs[app.selected].name, "nsl");
 }
+
+#[test]
+fn smoothing_and_log_scale_are_keys_and_say_so() {
+    let mut app = app_with(live_log(), true);
+    let (plain, _) = render(&app, 140, 42, T0 + 40.0);
+    app.handle(Action::CycleSmoothing);
+    app.handle(Action::CycleSmoothing);
+    assert_eq!(app.smoothing, 0.9);
+    app.handle(Action::ToggleLogScale);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert!(
+        screen.contains("smoothing 0.9") && screen.contains("log scale"),
+        "{screen}"
+    );
+    assert_ne!(plain, screen, "the curves changed");
+    // Four presses come back to raw curves.
+    app.handle(Action::CycleSmoothing);
+    app.handle(Action::CycleSmoothing);
+    assert_eq!(app.smoothing, 0.0);
+}
