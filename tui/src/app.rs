@@ -48,6 +48,14 @@ pub enum Action {
     ToggleSettings,
     CycleSmoothing,
     ToggleLogScale,
+    ToggleOverlay,
+}
+
+/// A run pinned for comparison: its curves stay on the charts while another run is
+/// selected (TensorBoard's overlay of runs), and keep updating if it is live.
+pub struct Overlay {
+    pub view: RunView,
+    source: RunSource,
 }
 
 /// The smoothing weights `s` cycles through (TensorBoard's slider, in steps).
@@ -85,6 +93,8 @@ pub struct App {
     pub smoothing: f64,
     /// Loss charts on a log scale.
     pub log_scale: bool,
+    /// The run pinned for comparison, if any.
+    pub overlay: Option<Overlay>,
     pub help: bool,
     /// The run's settings are shown over the dashboard.
     pub settings: bool,
@@ -129,6 +139,7 @@ impl App {
             confusion_shares: false,
             smoothing: 0.0,
             log_scale: false,
+            overlay: None,
             help: false,
             settings: false,
             problem: None,
@@ -150,6 +161,15 @@ impl App {
 
     /// Reads what is new from the current run's files.
     pub fn poll(&mut self) {
+        if let Some(overlay) = &mut self.overlay {
+            let update = overlay.source.poll();
+            for record in &update.records {
+                overlay.view.apply(record);
+            }
+            if let Some(info) = &update.info {
+                overlay.view.apply_info(info, update.process_alive);
+            }
+        }
         if let Some(source) = &mut self.source {
             let update = source.poll();
             let skipped = source.skipped_lines();
@@ -184,6 +204,15 @@ impl App {
                 self.smoothing = SMOOTHING[at.map_or(0, |i| (i + 1) % SMOOTHING.len())];
             }
             Action::ToggleLogScale => self.log_scale = !self.log_scale,
+            Action::ToggleOverlay => {
+                self.overlay = match (&self.overlay, self.runs.get(self.selected)) {
+                    (None, Some(entry)) => Some(Overlay {
+                        view: RunView::new(&entry.name),
+                        source: RunSource::new(entry.target.clone()),
+                    }),
+                    _ => None,
+                };
+            }
             Action::NextPanel => self.focus = self.focus.shifted(1),
             Action::PreviousPanel => self.focus = self.focus.shifted(-1),
             Action::NextRun | Action::PreviousRun if self.runs.len() > 1 => {

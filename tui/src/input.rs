@@ -5,12 +5,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::Action;
 
 /// Every key binding, for the help screen: (keys, what they do).
-pub const BINDINGS: [(&str, &str); 14] = [
+pub const BINDINGS: [(&str, &str); 15] = [
     ("q, Esc, Ctrl-C", "quit"),
     ("?", "show or hide this help"),
     ("c", "show or hide the run's settings (run.json)"),
     ("s", "smooth the step curves: off, 0.6, 0.9, 0.99"),
     ("l", "loss charts on a log scale on / off"),
+    ("o", "pin this run to compare with others / unpin"),
     ("Tab / Shift-Tab", "next / previous panel: keys act on it"),
     ("Up / Down, n / p", "next / previous run in the folder"),
     ("Left / Right", "charts: scroll back / forward"),
@@ -35,6 +36,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('c') if !ctrl => Action::ToggleSettings,
         KeyCode::Char('s') => Action::CycleSmoothing,
         KeyCode::Char('l') => Action::ToggleLogScale,
+        KeyCode::Char('o') => Action::ToggleOverlay,
         KeyCode::Tab => Action::NextPanel,
         KeyCode::BackTab => Action::PreviousPanel,
         KeyCode::Down | KeyCode::Char('n') => Action::NextRun,

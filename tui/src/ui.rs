@@ -257,6 +257,20 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
     );
     let (val_loss, val_adv) = (scale(val_loss), scale(val_adv));
     let accuracy_line = steps(&view.accuracy);
+    // A pinned run (o) is drawn under the selected one, in gray, by its name.
+    let pinned = app
+        .overlay
+        .as_ref()
+        .map(|o| &o.view)
+        .filter(|pinned| pinned.name != view.name);
+    let pinned_name = pinned.map_or(String::new(), |p| p.name.chars().take(12).collect());
+    let pinned_lines = pinned.map(|p| {
+        (
+            scale(steps(&p.loss)),
+            scale(steps(&p.adversarial_loss)),
+            steps(&p.accuracy),
+        )
+    });
     draw_chart(
         frame,
         app,
@@ -265,11 +279,16 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         &loss_title,
         loss,
         (from, to),
-        &[
-            ("loss", &loss_line, Color::Yellow, false),
-            ("ce", &ce_line, Color::Cyan, false),
-            ("val loss", &val_loss, Color::Red, true),
-        ],
+        &with_pinned(
+            vec![
+                ("loss", &loss_line, Color::Yellow, false),
+                ("ce", &ce_line, Color::Cyan, false),
+                ("val loss", &val_loss, Color::Red, true),
+            ],
+            pinned_lines
+                .as_ref()
+                .map(|l| (pinned_name.as_str(), l.0.as_slice())),
+        ),
     );
     draw_chart(
         frame,
@@ -279,10 +298,15 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         &adversarial_title,
         adversarial,
         (from, to),
-        &[
-            ("adv", &adv_line, Color::Magenta, false),
-            ("val adv", &val_adv, Color::Red, true),
-        ],
+        &with_pinned(
+            vec![
+                ("adv", &adv_line, Color::Magenta, false),
+                ("val adv", &val_adv, Color::Red, true),
+            ],
+            pinned_lines
+                .as_ref()
+                .map(|l| (pinned_name.as_str(), l.1.as_slice())),
+        ),
     );
     draw_chart(
         frame,
@@ -292,10 +316,15 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         &accuracy_title,
         accuracy,
         (from, to),
-        &[
-            ("train", &accuracy_line, Color::Green, false),
-            ("val", &val_acc, Color::Red, true),
-        ],
+        &with_pinned(
+            vec![
+                ("train", &accuracy_line, Color::Green, false),
+                ("val", &val_acc, Color::Red, true),
+            ],
+            pinned_lines
+                .as_ref()
+                .map(|l| (pinned_name.as_str(), l.2.as_slice())),
+        ),
     );
 
     // The bars keep room for a name, a short bar and the percentage.
@@ -337,6 +366,17 @@ fn panel_block<'a>(app: &App, theme: &Theme, panel: Panel, title: &'a str) -> Bl
 }
 
 type Line4<'a> = (&'a str, &'a [(f64, f64)], Color, bool);
+
+/// `lines` with a pinned run's curve first (drawn under the others), when there is one.
+fn with_pinned<'a>(
+    mut lines: Vec<Line4<'a>>,
+    pinned: Option<(&'a str, &'a [(f64, f64)])>,
+) -> Vec<Line4<'a>> {
+    if let Some((name, points)) = pinned {
+        lines.insert(0, (name, points, Color::DarkGray, false));
+    }
+    lines
+}
 
 #[allow(clippy::too_many_arguments)]
 fn draw_chart(

@@ -465,3 +465,50 @@ fn smoothing_and_log_scale_are_keys_and_say_so() {
     app.handle(Action::CycleSmoothing);
     assert_eq!(app.smoothing, 0.0);
 }
+
+#[test]
+fn a_pinned_run_stays_on_the_charts_beside_the_selected_one() {
+    use fer_tui::app::RunEntry;
+    use fer_tui::state::Status;
+    use fer_tui::target::Target;
+
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |name: &str, loss_scale: f64| {
+        let run = dir.path().join(name);
+        std::fs::create_dir_all(&run).unwrap();
+        let mut log = vec![record(T0, start(None))];
+        log.extend(epochs(1, 2, T0));
+        let text: String = log
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if let Event::Step { metrics, .. } = &mut r.event {
+                    metrics.loss *= loss_scale;
+                }
+                serde_json::to_string(&r).unwrap() + "\n"
+            })
+            .collect();
+        std::fs::write(run.join(fer::run::EVENTS_FILE), text).unwrap();
+        RunEntry {
+            name: name.into(),
+            target: Target::Local(run),
+            status: Status::Waiting,
+        }
+    };
+    let mut app = App::new(vec![entry("base", 3.0), entry("nsl", 1.0)], 0, true);
+    app.poll();
+    app.handle(Action::ToggleOverlay);
+    app.handle(Action::NextRun);
+    app.poll();
+    assert_eq!(app.view.name, "nsl");
+    let (screen, buffer) = render(&app, 140, 42, T0 + 40.0);
+    // The footer lists every run; the three legends name the pinned one.
+    assert_eq!(screen.matches("base").count(), 4, "{screen}");
+    let gray = (0..140u16)
+        .flat_map(|x| (2..20u16).map(move |y| (x, y)))
+        .any(|(x, y)| buffer[(x, y)].fg == Color::DarkGray && buffer[(x, y)].symbol() != " ");
+    assert!(gray, "the pinned curve is drawn");
+    app.handle(Action::ToggleOverlay);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert_eq!(screen.matches("base").count(), 1, "unpinned\n{screen}");
+}
