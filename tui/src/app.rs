@@ -49,6 +49,7 @@ pub enum Action {
     CycleSmoothing,
     ToggleLogScale,
     ToggleOverlay,
+    ToggleEpochAxis,
 }
 
 /// A run pinned for comparison: its curves stay on the charts while another run is
@@ -95,6 +96,8 @@ pub struct App {
     pub log_scale: bool,
     /// The run pinned for comparison, if any.
     pub overlay: Option<Overlay>,
+    /// The charts' x axis counted in epochs rather than steps.
+    pub epoch_axis: bool,
     pub help: bool,
     /// The run's settings are shown over the dashboard.
     pub settings: bool,
@@ -140,6 +143,7 @@ impl App {
             smoothing: 0.0,
             log_scale: false,
             overlay: None,
+            epoch_axis: false,
             help: false,
             settings: false,
             problem: None,
@@ -204,6 +208,7 @@ impl App {
                 self.smoothing = SMOOTHING[at.map_or(0, |i| (i + 1) % SMOOTHING.len())];
             }
             Action::ToggleLogScale => self.log_scale = !self.log_scale,
+            Action::ToggleEpochAxis => self.epoch_axis = !self.epoch_axis,
             Action::ToggleOverlay => {
                 self.overlay = match (&self.overlay, self.runs.get(self.selected)) {
                     (None, Some(entry)) => Some(Overlay {

@@ -283,7 +283,7 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
             vec![
                 ("loss", &loss_line, Color::Yellow, false),
                 ("ce", &ce_line, Color::Cyan, false),
-                ("val loss", &val_loss, Color::Red, true),
+                ("val loss", &val_loss, Color::Red, val_loss.len() < 2),
             ],
             pinned_lines
                 .as_ref()
@@ -301,7 +301,7 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         &with_pinned(
             vec![
                 ("adv", &adv_line, Color::Magenta, false),
-                ("val adv", &val_adv, Color::Red, true),
+                ("val adv", &val_adv, Color::Red, val_adv.len() < 2),
             ],
             pinned_lines
                 .as_ref()
@@ -319,7 +319,7 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         &with_pinned(
             vec![
                 ("train", &accuracy_line, Color::Green, false),
-                ("val", &val_acc, Color::Red, true),
+                ("val", &val_acc, Color::Red, val_acc.len() < 2),
             ],
             pinned_lines
                 .as_ref()
@@ -428,7 +428,16 @@ fn draw_chart(
         .x_axis(
             Axis::default()
                 .bounds([from, to])
-                .labels([format!("{from:.0}"), format!("{to:.0} step")]),
+                .labels(if app.epoch_axis {
+                    // The same window, counted in epochs.
+                    let per_epoch = app.view.steps_per_epoch.max(1) as f64;
+                    [
+                        format!("{:.1}", from / per_epoch),
+                        format!("{:.1} epoch", to / per_epoch),
+                    ]
+                } else {
+                    [format!("{from:.0}"), format!("{to:.0} step")]
+                }),
         )
         .y_axis(Axis::default().bounds([lo, hi]).labels(
             if app.log_scale && panel != Panel::Accuracy {

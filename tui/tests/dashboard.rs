@@ -460,6 +460,14 @@ fn smoothing_and_log_scale_are_keys_and_say_so() {
         "{screen}"
     );
     assert_ne!(plain, screen, "the curves changed");
+    // The x axis in epochs: the same window, relabeled (24 steps of 10 per epoch).
+    assert!(screen.contains("24 step"), "{screen}");
+    app.handle(Action::ToggleEpochAxis);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert!(
+        screen.contains("2.4 epoch") && !screen.contains("24 step"),
+        "{screen}"
+    );
     // Four presses come back to raw curves.
     app.handle(Action::CycleSmoothing);
     app.handle(Action::CycleSmoothing);
