@@ -53,7 +53,7 @@ const INFO_END: &str = "\n@@fer-host ";
 /// none), so a crashed remote run shows as stale.
 pub(crate) const HOST_AND_ALIVE: &str = r#"pid=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$f" | head -n 1)
 alive=no; if [ -n "$pid" ] && { [ -d "/proc/$pid" ] || kill -0 "$pid" 2>/dev/null; }; then alive=yes; fi
-printf '\n@@fer-host %s %s\n' "$(hostname)" "$alive""#;
+printf '\n@@fer-host %s %s\n' "$(uname -n)" "$alive""#;
 
 /// The remote command that prints `run.json` and [`HOST_AND_ALIVE`]'s line.
 fn info_command(file: &str) -> String {
