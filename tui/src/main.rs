@@ -72,7 +72,7 @@ fn attach(target: &Target) -> anyhow::Result<()> {
     let single_run = found.len() == 1 && found[0].target == *target;
     let rescan_every = match target {
         Target::Local(_) => Duration::from_secs(3),
-        Target::Remote { .. } => Duration::from_secs(10),
+        Target::Remote { .. } => Duration::from_secs(30),
     };
     let rescan = (!single_run).then(|| runs::Rescan::start(target.clone(), rescan_every));
     let (entries, selected) = if found.is_empty() {
