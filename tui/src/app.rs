@@ -50,6 +50,16 @@ pub enum Action {
     ToggleLogScale,
     ToggleOverlay,
     ToggleEpochAxis,
+    CycleMiddleChart,
+}
+
+/// What the middle chart shows; `t` cycles through them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MiddleChart {
+    #[default]
+    AdversarialLoss,
+    LearningRate,
+    Throughput,
 }
 
 /// A run pinned for comparison: its curves stay on the charts while another run is
@@ -98,6 +108,7 @@ pub struct App {
     pub overlay: Option<Overlay>,
     /// The charts' x axis counted in epochs rather than steps.
     pub epoch_axis: bool,
+    pub middle_chart: MiddleChart,
     pub help: bool,
     /// The run's settings are shown over the dashboard.
     pub settings: bool,
@@ -144,6 +155,7 @@ impl App {
             log_scale: false,
             overlay: None,
             epoch_axis: false,
+            middle_chart: MiddleChart::default(),
             help: false,
             settings: false,
             problem: None,
@@ -209,6 +221,13 @@ impl App {
             }
             Action::ToggleLogScale => self.log_scale = !self.log_scale,
             Action::ToggleEpochAxis => self.epoch_axis = !self.epoch_axis,
+            Action::CycleMiddleChart => {
+                self.middle_chart = match self.middle_chart {
+                    MiddleChart::AdversarialLoss => MiddleChart::LearningRate,
+                    MiddleChart::LearningRate => MiddleChart::Throughput,
+                    MiddleChart::Throughput => MiddleChart::AdversarialLoss,
+                }
+            }
             Action::ToggleOverlay => {
                 self.overlay = match (&self.overlay, self.runs.get(self.selected)) {
                     (None, Some(entry)) => Some(Overlay {

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::Action;
 
 /// Every key binding, for the help screen: (keys, what they do).
-pub const BINDINGS: [(&str, &str); 16] = [
+pub const BINDINGS: [(&str, &str); 17] = [
     ("q, Esc, Ctrl-C", "quit"),
     ("?", "show or hide this help"),
     ("c", "show or hide the run's settings (run.json)"),
@@ -13,6 +13,7 @@ pub const BINDINGS: [(&str, &str); 16] = [
     ("l", "loss charts on a log scale on / off"),
     ("o", "pin this run to compare with others / unpin"),
     ("x", "charts' x axis in steps / epochs"),
+    ("t", "middle chart: adversarial loss / lr / img/s"),
     ("Tab / Shift-Tab", "next / previous panel: keys act on it"),
     ("Up / Down, n / p", "next / previous run in the folder"),
     ("Left / Right", "charts: scroll back / forward"),
@@ -39,6 +40,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('l') => Action::ToggleLogScale,
         KeyCode::Char('o') => Action::ToggleOverlay,
         KeyCode::Char('x') => Action::ToggleEpochAxis,
+        KeyCode::Char('t') => Action::CycleMiddleChart,
         KeyCode::Tab => Action::NextPanel,
         KeyCode::BackTab => Action::PreviousPanel,
         KeyCode::Down | KeyCode::Char('n') => Action::NextRun,

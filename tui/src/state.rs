@@ -99,6 +99,9 @@ pub struct RunView {
     pub cross_entropy: Series,
     pub adversarial_loss: Series,
     pub accuracy: Series,
+    /// Learning rate and images per second, by global step.
+    pub learning_rate: Series,
+    pub throughput: Series,
     pub epoch_loss: EpochCurves,
     pub epoch_adversarial: EpochCurves,
     pub epoch_accuracy: EpochCurves,
@@ -141,6 +144,8 @@ impl RunView {
             loss: series(),
             cross_entropy: series(),
             adversarial_loss: series(),
+            learning_rate: series(),
+            throughput: series(),
             accuracy: series(),
             epoch_loss: EpochCurves::new(),
             epoch_adversarial: EpochCurves::new(),
@@ -243,6 +248,8 @@ impl RunView {
                 self.adversarial_loss
                     .push(x, metrics.scaled_adversarial_loss);
                 self.accuracy.push(x, metrics.categorical_accuracy);
+                self.learning_rate.push(x, *lr);
+                self.throughput.push(x, *images_per_second);
                 self.train_per_class.clone_from(per_class_accuracy);
             }
             Event::EpochEnd {
@@ -308,6 +315,8 @@ impl RunView {
             &mut self.cross_entropy,
             &mut self.adversarial_loss,
             &mut self.accuracy,
+            &mut self.learning_rate,
+            &mut self.throughput,
         ] {
             series.truncate_after(last_step);
         }

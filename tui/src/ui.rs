@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::app::{App, Panel};
+use crate::app::{App, MiddleChart, Panel};
 use crate::input::BINDINGS;
 use crate::series::Series;
 use crate::state::{RunView, Status};
@@ -290,23 +290,40 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
                 .map(|l| (pinned_name.as_str(), l.0.as_slice())),
         ),
     );
+    // The middle chart (t): the adversarial loss, or the learning rate, or throughput.
+    let lr_line = scale(view.learning_rate.window(from, to).to_vec());
+    let throughput_line = scale(steps(&view.throughput));
+    let (middle_title, middle_lines) = match app.middle_chart {
+        MiddleChart::AdversarialLoss => (
+            adversarial_title,
+            with_pinned(
+                vec![
+                    ("adv", &adv_line, Color::Magenta, false),
+                    ("val adv", &val_adv, Color::Red, val_adv.len() < 2),
+                ],
+                pinned_lines
+                    .as_ref()
+                    .map(|l| (pinned_name.as_str(), l.1.as_slice())),
+            ),
+        ),
+        MiddleChart::LearningRate => (
+            titled("learning rate", &[("", latest(&view.learning_rate))]),
+            vec![("lr", lr_line.as_slice(), Color::Blue, false)],
+        ),
+        MiddleChart::Throughput => (
+            titled("images/s", &[("", latest(&view.throughput))]),
+            vec![("img/s", throughput_line.as_slice(), Color::Green, false)],
+        ),
+    };
     draw_chart(
         frame,
         app,
         &theme,
         Panel::Adversarial,
-        &adversarial_title,
+        &middle_title,
         adversarial,
         (from, to),
-        &with_pinned(
-            vec![
-                ("adv", &adv_line, Color::Magenta, false),
-                ("val adv", &val_adv, Color::Red, val_adv.len() < 2),
-            ],
-            pinned_lines
-                .as_ref()
-                .map(|l| (pinned_name.as_str(), l.1.as_slice())),
-        ),
+        &middle_lines,
     );
     draw_chart(
         frame,

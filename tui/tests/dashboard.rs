@@ -225,7 +225,7 @@ fn keys_zoom_scroll_and_help() {
     for (keys, what) in BINDINGS {
         assert!(
             screen.contains(keys) && screen.contains(what),
-            "help lacks {keys}"
+            "help lacks {keys}\n{screen}"
         );
     }
     app.handle(Action::Quit);
@@ -468,6 +468,16 @@ fn smoothing_and_log_scale_are_keys_and_say_so() {
         screen.contains("2.4 epoch") && !screen.contains("24 step"),
         "{screen}"
     );
+    // t turns the middle chart into the learning rate, then throughput, then back.
+    app.handle(Action::CycleMiddleChart);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert!(screen.contains("learning rate: 0.001"), "{screen}");
+    app.handle(Action::CycleMiddleChart);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert!(screen.contains("images/s: 25.0"), "{screen}");
+    app.handle(Action::CycleMiddleChart);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert!(screen.contains("scaled adversarial loss"), "{screen}");
     // Four presses come back to raw curves.
     app.handle(Action::CycleSmoothing);
     app.handle(Action::CycleSmoothing);
