@@ -5,7 +5,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{
+    Axis, Block, Borders, Chart, Clear, Dataset, GraphType, LegendPosition, Paragraph, Wrap,
+};
 use ratatui::Frame;
 
 use crate::app::{App, MiddleChart, Panel};
@@ -384,6 +386,19 @@ fn panel_block<'a>(app: &App, theme: &Theme, panel: Panel, title: &'a str) -> Bl
 
 type Line4<'a> = (&'a str, &'a [(f64, f64)], Color, bool);
 
+/// The right-hand corner away from the newest point (the right edge is where it is drawn):
+/// below it when it is high, above it when it is low, so the legend never covers it.
+fn legend_corner(lines: &[Line4<'_>], lo: f64, hi: f64) -> LegendPosition {
+    let newest = lines
+        .iter()
+        .filter_map(|line| line.1.last())
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match newest {
+        Some(&(_, y)) if (y - lo) > (hi - lo) / 2.0 => LegendPosition::BottomRight,
+        _ => LegendPosition::TopRight,
+    }
+}
+
 /// `lines` with a pinned run's curve first (drawn under the others), when there is one.
 fn with_pinned<'a>(
     mut lines: Vec<Line4<'a>>,
@@ -463,7 +478,8 @@ fn draw_chart(
                 [number(lo), number(hi)]
             },
         ))
-        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
+        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
+        .legend_position(Some(legend_corner(lines, lo, hi)));
     frame.render_widget(chart, area);
 }
 

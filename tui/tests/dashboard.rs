@@ -530,3 +530,20 @@ fn a_pinned_run_stays_on_the_charts_beside_the_selected_one() {
     let (screen, _) = render(&app, 140, 42, T0 + 40.0);
     assert_eq!(screen.matches("base").count(), 1, "unpinned\n{screen}");
 }
+
+#[test]
+fn legends_keep_clear_of_the_newest_points() {
+    // Accuracy rises, so its newest point is high: its legend goes to the bottom; the losses
+    // fall, so theirs stay at the top.
+    let app = app_with(live_log(), true);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    let row_of = |label: &str| {
+        screen
+            .lines()
+            .position(|line| line.contains(&format!("│{label}")))
+            .unwrap_or_else(|| panic!("no legend entry {label}\n{screen}"))
+    };
+    let (top, bottom) = (2, 28);
+    assert!(row_of("train") > (top + bottom) / 2, "{screen}");
+    assert!(row_of("loss ") < (top + bottom) / 2, "{screen}");
+}
