@@ -51,6 +51,8 @@ pub enum Action {
     ToggleOverlay,
     ToggleEpochAxis,
     CycleMiddleChart,
+    CursorBack,
+    CursorForward,
 }
 
 /// What the middle chart shows; `t` cycles through them.
@@ -109,6 +111,8 @@ pub struct App {
     /// The charts' x axis counted in epochs rather than steps.
     pub epoch_axis: bool,
     pub middle_chart: MiddleChart,
+    /// A global step whose values the chart titles show, marked on the charts.
+    pub cursor: Option<f64>,
     pub help: bool,
     /// The run's settings are shown over the dashboard.
     pub settings: bool,
@@ -156,6 +160,7 @@ impl App {
             overlay: None,
             epoch_axis: false,
             middle_chart: MiddleChart::default(),
+            cursor: None,
             help: false,
             settings: false,
             problem: None,
@@ -221,6 +226,18 @@ impl App {
             }
             Action::ToggleLogScale => self.log_scale = !self.log_scale,
             Action::ToggleEpochAxis => self.epoch_axis = !self.epoch_axis,
+            Action::CursorBack | Action::CursorForward => {
+                let (from, to) = self.step_window();
+                let stride = ((to - from) / 40.0).max(1.0);
+                let at = self.cursor.unwrap_or(to);
+                let moved = if action == Action::CursorBack {
+                    (at - stride).max(from)
+                } else {
+                    at + stride
+                };
+                // Past the newest step the cursor goes away: the titles show the latest again.
+                self.cursor = (moved < self.last_step()).then_some(moved.round());
+            }
             Action::CycleMiddleChart => {
                 self.middle_chart = match self.middle_chart {
                     MiddleChart::AdversarialLoss => MiddleChart::LearningRate,

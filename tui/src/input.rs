@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::Action;
 
 /// Every key binding, for the help screen: (keys, what they do).
-pub const BINDINGS: [(&str, &str); 17] = [
+pub const BINDINGS: [(&str, &str); 18] = [
     ("q, Esc, Ctrl-C", "quit"),
     ("?", "show or hide this help"),
     ("c", "show or hide the run's settings (run.json)"),
@@ -14,6 +14,7 @@ pub const BINDINGS: [(&str, &str); 17] = [
     ("o", "pin this run to compare with others / unpin"),
     ("x", "charts' x axis in steps / epochs"),
     ("t", "middle chart: adversarial loss / lr / img/s"),
+    (", / .", "cursor back / forward: titles show its step"),
     ("Tab / Shift-Tab", "next / previous panel: keys act on it"),
     ("Up / Down, n / p", "next / previous run in the folder"),
     ("Left / Right", "charts: scroll back / forward"),
@@ -41,6 +42,8 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('o') => Action::ToggleOverlay,
         KeyCode::Char('x') => Action::ToggleEpochAxis,
         KeyCode::Char('t') => Action::CycleMiddleChart,
+        KeyCode::Char(',') => Action::CursorBack,
+        KeyCode::Char('.') => Action::CursorForward,
         KeyCode::Tab => Action::NextPanel,
         KeyCode::BackTab => Action::PreviousPanel,
         KeyCode::Down | KeyCode::Char('n') => Action::NextRun,

@@ -77,6 +77,12 @@ impl Series {
         self.points.last().copied()
     }
 
+    /// The value at `x`: that of the last point at or before it.
+    pub fn at(&self, x: f64) -> Option<f64> {
+        let end = self.points.partition_point(|p| p.0 <= x);
+        end.checked_sub(1).map(|i| self.points[i].1)
+    }
+
     /// Points with x in `[from, to]`.
     pub fn window(&self, from: f64, to: f64) -> &[(f64, f64)] {
         let start = self.points.partition_point(|p| p.0 < from);

@@ -13,7 +13,7 @@ use ratatui::Frame;
 use crate::app::{App, MiddleChart, Panel};
 use crate::input::BINDINGS;
 use crate::series::Series;
-use crate::state::{RunView, Status};
+use crate::state::{EpochCurves, RunView, Status};
 
 /// Below this size only a text summary fits.
 const MIN_WIDTH: u16 = 60;
@@ -219,28 +219,46 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
     let val_loss = to_steps(&view.epoch_loss.validation, epoch_x);
     let val_adv = to_steps(&view.epoch_adversarial.validation, epoch_x);
     let val_acc = to_steps(&view.epoch_accuracy.validation, epoch_x);
-    let latest = |series: &Series| series.last().map(|p| p.1);
+    // Titles show the newest values, or those at the cursor's step.
+    let latest = |series: &Series| match app.cursor {
+        Some(x) => series.at(x),
+        None => series.last().map(|p| p.1),
+    };
+    // Validation as of the cursor: the last epoch that ended before it.
     let val = view.last_validation;
+    let val_at = |curves: &EpochCurves, newest: Option<f64>| match app.cursor {
+        Some(x) => curves.validation.at((x / epoch_x).floor()),
+        None => newest,
+    };
     let loss_title = titled(
         "loss",
         &[
             ("", latest(&view.loss)),
             ("ce", latest(&view.cross_entropy)),
-            ("val", val.map(|v| v.loss)),
+            ("val", val_at(&view.epoch_loss, val.map(|v| v.loss))),
         ],
     );
     let adversarial_title = titled(
         "scaled adversarial loss",
         &[
             ("", latest(&view.adversarial_loss)),
-            ("val", val.map(|v| v.scaled_adversarial_loss)),
+            (
+                "val",
+                val_at(
+                    &view.epoch_adversarial,
+                    val.map(|v| v.scaled_adversarial_loss),
+                ),
+            ),
         ],
     );
     let accuracy_title = titled(
         "accuracy",
         &[
             ("train", latest(&view.accuracy)),
-            ("val", val.map(|v| v.categorical_accuracy)),
+            (
+                "val",
+                val_at(&view.epoch_accuracy, val.map(|v| v.categorical_accuracy)),
+            ),
         ],
     );
     // Step curves smoothed as asked; the loss charts' values on a log scale when asked.
@@ -440,7 +458,12 @@ fn draw_chart(
         (lo - pad).max(if lo >= 0.0 { 0.0 } else { f64::MIN }),
         hi + pad,
     );
-    let datasets: Vec<Dataset> = lines
+    // The cursor: a vertical line at its step, when that step is in view.
+    let cursor: Vec<(f64, f64)> = app
+        .cursor
+        .filter(|x| (from..=to).contains(x))
+        .map_or(Vec::new(), |x| vec![(x, lo), (x, hi)]);
+    let mut datasets: Vec<Dataset> = lines
         .iter()
         .map(|(name, points, color, dots)| {
             Dataset::default()
@@ -455,6 +478,15 @@ fn draw_chart(
                 .data(points)
         })
         .collect();
+    if !cursor.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.fg(Color::White))
+                .data(&cursor),
+        );
+    }
     let chart = Chart::new(datasets)
         .block(panel_block(app, theme, panel, title))
         .x_axis(
@@ -685,6 +717,9 @@ fn draw_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     if app.log_scale {
         status.push(Span::raw("  log scale"));
+    }
+    if let Some(step) = app.cursor {
+        status.push(Span::raw(format!("  cursor at step {step:.0}")));
     }
     let (garbage, unknown) = app.skipped;
     if garbage + unknown > 0 {

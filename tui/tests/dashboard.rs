@@ -547,3 +547,35 @@ fn legends_keep_clear_of_the_newest_points() {
     assert!(row_of("train") > (top + bottom) / 2, "{screen}");
     assert!(row_of("loss ") < (top + bottom) / 2, "{screen}");
 }
+
+#[test]
+fn the_cursor_reads_the_values_of_a_past_step() {
+    let mut app = app_with(live_log(), true);
+    let (newest, _) = render(&app, 140, 42, T0 + 40.0);
+    app.handle(Action::CursorBack);
+    let at = app.cursor.expect("a cursor one stride back");
+    assert!(at < 24.0, "{at}");
+    // Back to step 10: the end of epoch 1, before any validation but the first.
+    while app.cursor.is_some_and(|x| x > 10.0) {
+        app.handle(Action::CursorBack);
+    }
+    let step = app.cursor.unwrap();
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    assert!(
+        screen.contains(&format!("cursor at step {step:.0}")),
+        "{screen}"
+    );
+    assert_ne!(
+        newest.lines().nth(2),
+        screen.lines().nth(2),
+        "titles changed\n{screen}"
+    );
+    // The loss at that step, as the title prints it (the recorded running loss 2/g + 0.5).
+    let expected = format!("loss: {}", fer_tui::ui::number(2.0 / step + 0.5));
+    assert!(screen.contains(&expected), "no {expected:?}\n{screen}");
+    // Forward past the newest step, the cursor goes away.
+    for _ in 0..100 {
+        app.handle(Action::CursorForward);
+    }
+    assert_eq!(app.cursor, None);
+}
