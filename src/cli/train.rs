@@ -208,31 +208,33 @@ impl TrainArgs {
     }
 }
 
-/// The flag of `fer train` that sets a configuration field (by its TOML path).
+/// The flag of `fer train` that sets each configuration field, by its TOML path.
+const FLAGS: [(&str, &str); 21] = [
+    ("epochs", "--epochs"),
+    ("batch_size", "--batch-size"),
+    ("validation_batch_size", "--val-batch-size"),
+    ("learning_rate", "--lr"),
+    ("seed", "--seed"),
+    ("classes", "--classes"),
+    ("early_stopping_patience", "--early-stopping"),
+    ("split.validation_fraction", "--val-fraction"),
+    ("split.train_fraction", "--val-fraction"),
+    ("model.preset", "--preset"),
+    ("adversarial.multiplier", "--multiplier"),
+    ("adversarial.adv_step_size", "--adv-step-size"),
+    ("adversarial.adv_grad_norm", "--adv-grad-norm"),
+    ("adversarial.pgd_iterations", "--pgd-iterations"),
+    ("adversarial.pgd_epsilon", "--pgd-epsilon"),
+    ("adversarial.clip_value_min", "--clip-min"),
+    ("adversarial.clip_value_max", "--clip-max"),
+    ("adversarial.random_init", "--random-init"),
+    ("augment.rotation_degrees", "--rotation"),
+    ("augment.zoom", "--zoom"),
+    ("augment.shift", "--shift"),
+];
+
 fn flag_of(field: &str) -> Option<&'static str> {
-    Some(match field {
-        "epochs" => "--epochs",
-        "batch_size" => "--batch-size",
-        "validation_batch_size" => "--val-batch-size",
-        "learning_rate" => "--lr",
-        "seed" => "--seed",
-        "classes" => "--classes",
-        "early_stopping_patience" => "--early-stopping",
-        "split.validation_fraction" | "split.train_fraction" => "--val-fraction",
-        "model.preset" => "--preset",
-        "adversarial.multiplier" => "--multiplier",
-        "adversarial.adv_step_size" => "--adv-step-size",
-        "adversarial.adv_grad_norm" => "--adv-grad-norm",
-        "adversarial.pgd_iterations" => "--pgd-iterations",
-        "adversarial.pgd_epsilon" => "--pgd-epsilon",
-        "adversarial.clip_value_min" => "--clip-min",
-        "adversarial.clip_value_max" => "--clip-max",
-        "adversarial.random_init" => "--random-init",
-        "augment.rotation_degrees" => "--rotation",
-        "augment.zoom" => "--zoom",
-        "augment.shift" => "--shift",
-        _ => return None,
-    })
+    FLAGS.iter().find(|(f, _)| *f == field).map(|(_, flag)| *flag)
 }
 
 /// A configuration error in `fer train`'s words: the TOML field and the flag that sets it.
@@ -456,32 +458,9 @@ mod tests {
             .get_arguments()
             .filter_map(|a| a.get_long())
             .collect();
-        let fields = [
-            "epochs",
-            "batch_size",
-            "validation_batch_size",
-            "learning_rate",
-            "seed",
-            "classes",
-            "early_stopping_patience",
-            "split.validation_fraction",
-            "split.train_fraction",
-            "model.preset",
-            "adversarial.multiplier",
-            "adversarial.adv_step_size",
-            "adversarial.adv_grad_norm",
-            "adversarial.pgd_iterations",
-            "adversarial.pgd_epsilon",
-            "adversarial.clip_value_min",
-            "adversarial.clip_value_max",
-            "adversarial.random_init",
-            "augment.rotation_degrees",
-            "augment.zoom",
-            "augment.shift",
-        ];
-        for field in fields {
-            let flag = flag_of(field).unwrap_or_else(|| panic!("{field} has no flag"));
+        for (field, flag) in FLAGS {
             assert!(longs.contains(&&flag[2..]), "{field}: {flag} is not a flag");
+            assert_eq!(flag_of(field), Some(flag));
         }
         assert_eq!(flag_of("lr_schedule.factor"), None);
 

@@ -158,10 +158,8 @@ impl<'a, 'o> Training<'a, 'o> {
         let started = Instant::now();
         let mut status = RunStatus::Finished;
         for _ in first_epoch..session.planned_epochs() {
-            if session.stop_requested() {
-                status = RunStatus::Interrupted;
-                break;
-            }
+            // A stop request ends the epoch at its next step (Break), before its first one
+            // included; between epochs `stop_reason` sees it.
             model = match session.epoch(model)? {
                 ControlFlow::Continue(model) => model,
                 ControlFlow::Break(model) => return session.finish(model, RunStatus::Interrupted),

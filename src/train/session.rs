@@ -120,22 +120,26 @@ impl<'a, 'o> Session<'a, 'o> {
             validation: validation.map(Dataset::fingerprint),
         };
         let adam = AdamConfig::new().with_epsilon(config.adam_epsilon as f32);
-        let opened = match &saved {
-            Some(options) => Some(open_run_dir(options, config, &classes, &data)?),
-            None => None,
+        let (opened, resumed) = match &saved {
+            Some(options) => {
+                let OpenedRun { name, dir, resumed } =
+                    open_run_dir(options, config, &classes, &data)?;
+                (Some((name, dir)), resumed)
+            }
+            None => (None, None),
         };
-        let (model, optimizer, state) = match opened.as_ref().and_then(|o| o.resumed.as_ref()) {
-            Some(ckpt) => {
-                let path = opened.as_ref().map(|o| o.dir.last_checkpoint());
-                let path = path.unwrap_or_default();
+        let resumed_from_epoch = resumed.as_ref().map(|ckpt| ckpt.state.epoch);
+        let (model, optimizer, state) = match (resumed, &opened) {
+            (Some(ckpt), Some((_, dir))) => {
+                let path = dir.last_checkpoint();
                 let model = ckpt.model(&train_device).map_err(io_error(&path))?;
                 let optimizer = ckpt.optimizer(adam.init()).map_err(io_error(&path))?;
-                let mut state = ckpt.state.clone();
+                let mut state = ckpt.state;
                 state.config = config.clone();
                 state.data = Some(data);
                 (model, optimizer, state)
             }
-            None => {
+            _ => {
                 train_device.seed(config.seed);
                 let state = CheckpointState {
                     epoch: 0,
@@ -151,20 +155,15 @@ impl<'a, 'o> Session<'a, 'o> {
                 (network.init(&train_device), adam.init(), state)
             }
         };
-        let resumed_from_epoch = opened
-            .as_ref()
-            .and_then(|o| o.resumed.as_ref())
-            .map(|ckpt| ckpt.state.epoch);
-
         // A resumed run keeps its run.json (name, start, backend) and updates the rest.
         let earlier = opened
             .as_ref()
-            .filter(|o| o.resumed.is_some())
-            .and_then(|o| RunInfo::read(&o.dir.path).ok());
+            .filter(|_| resumed_from_epoch.is_some())
+            .and_then(|(_, dir)| RunInfo::read(&dir.path).ok());
         let mut info = earlier.unwrap_or_else(|| RunInfo {
             name: opened
                 .as_ref()
-                .map_or("in-memory".into(), |o| o.name.clone()),
+                .map_or("in-memory".into(), |(name, _)| name.clone()),
             config: serde_json::Value::Null,
             classes: classes.iter().map(|c| c.name().to_string()).collect(),
             backend: compute.backend.to_string(),
@@ -180,12 +179,13 @@ impl<'a, 'o> Session<'a, 'o> {
         info.pid = std::process::id();
         info.host = hostname();
         info.set_status(RunStatus::Running);
+        let steps_per_epoch = train.len().div_ceil(config.batch_size);
         let start = Event::RunStart {
             name: info.name.clone(),
             model: network.name.clone(),
             classes: info.classes.clone(),
             epochs: config.epochs,
-            steps_per_epoch: train.len().div_ceil(config.batch_size),
+            steps_per_epoch,
             batch_size: config.batch_size,
             backend: info.backend.clone(),
             device: info.device.clone(),
@@ -193,7 +193,7 @@ impl<'a, 'o> Session<'a, 'o> {
             resumed_from_epoch,
         };
         let saved = match (opened, saved) {
-            (Some(OpenedRun { dir, .. }), Some(options)) => {
+            (Some((_, dir)), Some(options)) => {
                 info.data = options.data_source.clone().or(info.data.take());
                 info.write(&dir.path).map_err(io_error(&dir.path))?;
                 write_history(&dir.history(), &state.history).map_err(io_error(&dir.history()))?;
@@ -205,7 +205,6 @@ impl<'a, 'o> Session<'a, 'o> {
         let mut outputs = Outputs { observer, saved };
         outputs.emit(start);
 
-        let steps_per_epoch = train.len().div_ceil(config.batch_size);
         let session = Session {
             config,
             train,
@@ -241,7 +240,7 @@ impl<'a, 'o> Session<'a, 'o> {
     }
 
     /// Whether the caller asked the run to stop (a signal).
-    pub(super) fn stop_requested(&self) -> bool {
+    fn stop_requested(&self) -> bool {
         self.stop
             .as_ref()
             .is_some_and(|stop| stop.load(Ordering::Relaxed))

@@ -35,6 +35,13 @@ grep -v '"kind":"step"' "$d/{events}" 2>/dev/null; done"#,
     )
 }
 
+/// The note for log lines a reader skipped, if it skipped any.
+fn skipped_note(garbage: usize, unknown: usize) -> Option<String> {
+    (garbage + unknown > 0).then(|| {
+        format!("{EVENTS_FILE}: skipped {garbage} unreadable and {unknown} unknown lines")
+    })
+}
+
 /// Runs at `target`: the target itself when it is a run directory, else its subfolders that
 /// hold a `run.json`. Sorted by start time, oldest first.
 pub fn find_runs(target: &Target) -> anyhow::Result<Vec<Found>> {
@@ -66,13 +73,12 @@ pub fn find_runs(target: &Target) -> anyhow::Result<Vec<Found>> {
                     if let Some(info) = &update.info {
                         view.apply_info(info, update.process_alive);
                     }
-                    let mut notes: Vec<String> = update.problem.into_iter().collect();
                     let (garbage, unknown) = source.skipped_lines();
-                    if garbage + unknown > 0 {
-                        notes.push(format!(
-                            "{EVENTS_FILE}: skipped {garbage} unreadable and {unknown} unknown lines"
-                        ));
-                    }
+                    let notes = update
+                        .problem
+                        .into_iter()
+                        .chain(skipped_note(garbage, unknown))
+                        .collect();
                     Found {
                         target,
                         view,
@@ -129,13 +135,7 @@ fn parse_remote(target: &Target, text: &str) -> Vec<Found> {
                 .iter()
                 .for_each(|r| view.apply(r));
             view.apply_info(&info, alive);
-            let notes = (reader.garbage_lines > 0)
-                .then(|| {
-                    format!(
-                        "{EVENTS_FILE}: skipped {} unreadable lines",
-                        reader.garbage_lines
-                    )
-                })
+            let notes = skipped_note(reader.garbage_lines, reader.unknown_lines)
                 .into_iter()
                 .collect();
             Some(Found {

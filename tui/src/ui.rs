@@ -745,14 +745,7 @@ fn draw_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 
 /// The run's settings over the dashboard, as many as fit.
 fn draw_settings(frame: &mut Frame, app: &App, area: Rect) {
-    let width = 90.min(area.width);
     let height = (app.view.settings.len() as u16 + 2).clamp(3, area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
     let key_width = app
         .view
         .settings
@@ -771,37 +764,36 @@ fn draw_settings(frame: &mut Frame, app: &App, area: Rect) {
             .collect()
     };
     let lines = fit_lines(lines, height.saturating_sub(2), "settings");
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title("settings (c to close)"),
-        ),
-        popup,
-    );
+    draw_popup(frame, area, (90, height), "settings (c to close)", lines);
 }
 
 fn draw_help(frame: &mut Frame, area: Rect) {
-    let width = 72.min(area.width);
-    let height = (BINDINGS.len() as u16 + 4).min(area.height);
+    let lines: Vec<Line> = BINDINGS
+        .iter()
+        .map(|(keys, what)| Line::from(format!(" {keys:<18} {what}")))
+        .collect();
+    let height = BINDINGS.len() as u16 + 4;
+    draw_popup(frame, area, (72, height), "keys (? to close)", lines);
+}
+
+/// `lines` in a bordered box of (at most) `width` x `height`, centered over the dashboard.
+fn draw_popup(
+    frame: &mut Frame,
+    area: Rect,
+    (width, height): (u16, u16),
+    title: &str,
+    lines: Vec<Line>,
+) {
+    let (width, height) = (width.min(area.width), height.min(area.height));
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
-    let lines: Vec<Line> = BINDINGS
-        .iter()
-        .map(|(keys, what)| Line::from(format!(" {keys:<18} {what}")))
-        .collect();
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title("keys (? to close)"),
-        ),
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
         popup,
     );
 }
