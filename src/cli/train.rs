@@ -234,7 +234,10 @@ const FLAGS: [(&str, &str); 21] = [
 ];
 
 fn flag_of(field: &str) -> Option<&'static str> {
-    FLAGS.iter().find(|(f, _)| *f == field).map(|(_, flag)| *flag)
+    FLAGS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, flag)| *flag)
 }
 
 /// A configuration error in `fer train`'s words: the TOML field and the flag that sets it.

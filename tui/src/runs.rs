@@ -37,9 +37,8 @@ grep -v '"kind":"step"' "$d/{events}" 2>/dev/null; done"#,
 
 /// The note for log lines a reader skipped, if it skipped any.
 fn skipped_note(garbage: usize, unknown: usize) -> Option<String> {
-    (garbage + unknown > 0).then(|| {
-        format!("{EVENTS_FILE}: skipped {garbage} unreadable and {unknown} unknown lines")
-    })
+    (garbage + unknown > 0)
+        .then(|| format!("{EVENTS_FILE}: skipped {garbage} unreadable and {unknown} unknown lines"))
 }
 
 /// Runs at `target`: the target itself when it is a run directory, else its subfolders that
