@@ -37,11 +37,10 @@ impl fmt::Display for RowError {
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file or folder could not be read or written.
-    #[error("{path}: {source}", path = path.display())]
+    #[error("{path}: {error}", path = path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A row holds a value that is not what the format expects.
     #[error("{0}")]
@@ -94,7 +93,7 @@ impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> DataError {
         DataError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

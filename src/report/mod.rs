@@ -60,38 +60,25 @@ impl Default for ReportOptions {
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{path}: not a run directory: {source}", path = path.display())]
-    NotARun {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("{path}: {source}", path = path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error("{path}: not a run directory: {error}", path = path.display())]
+    NotARun { path: PathBuf, error: io::Error },
+    #[error("{path}: {error}", path = path.display())]
+    Io { path: PathBuf, error: io::Error },
     #[error("run '{run}' does not record the data it trained on: name the data to evaluate on")]
     NoData { run: String },
-    #[error("run '{run}': {source}")]
-    Data {
-        run: String,
-        #[source]
-        source: DataError,
-    },
-    #[error("{what}: {source}")]
+    #[error("run '{run}': {error}")]
+    Data { run: String, error: DataError },
+    #[error("{what}: {error}")]
     Figure {
         what: String,
-        #[source]
-        source: crate::viz::DrawError,
+        error: crate::viz::DrawError,
     },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
     move |source| ReportError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     }
 }
 
@@ -155,7 +142,7 @@ fn measure_run(
 ) -> Result<RunSection, ReportError> {
     let info = RunInfo::read(dir).map_err(|source| ReportError::NotARun {
         path: dir.to_path_buf(),
-        source,
+        error: source,
     })?;
     let log = RunLog::read(dir).unwrap_or_default();
     let config: Option<TrainConfig> = serde_json::from_value(info.config.clone()).ok();
@@ -184,13 +171,13 @@ fn measure_run(
     let run = section.name.clone();
     let data_error = |source| ReportError::Data {
         run: run.clone(),
-        source,
+        error: source,
     };
     let spec = match (&options.data, &section.info.data) {
         (Some(spec), _) => spec.clone(),
         (None, Some(recorded)) => recorded.parse().map_err(|problem| ReportError::Data {
             run: run.clone(),
-            source: DataError::Invalid(problem),
+            error: DataError::Invalid(problem),
         })?,
         (None, None) => return Err(ReportError::NoData { run }),
     };
@@ -426,7 +413,7 @@ fn picture(
 ) -> Result<Block, ReportError> {
     let figure = figure.map_err(|source| ReportError::Figure {
         what: file.clone(),
-        source,
+        error: source,
     })?;
     let path = out.join(&file);
     figure.save_png(&path).map_err(io_error(&path))?;

@@ -22,11 +22,10 @@ pub enum TrainError {
     ClassMismatch { train: String, validation: String },
     #[error(transparent)]
     Data(#[from] DataError),
-    #[error("{path}: {source}", path = path.display())]
+    #[error("{path}: {error}", path = path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("run '{name}' already exists in {root}", root = root.display())]
     RunExists { name: String, root: PathBuf },
@@ -59,6 +58,6 @@ pub enum TrainError {
 pub(super) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
     move |source| TrainError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     }
 }

@@ -396,7 +396,7 @@ impl<'a, 'o> Session<'a, 'o> {
         let dir = &saved.dir;
         let optimizer_bytes = self.optimizer.into_bytes().map_err(|e| TrainError::Io {
             path: dir.last_checkpoint(),
-            source: std::io::Error::other(format!("{e:?}")),
+            error: std::io::Error::other(format!("{e:?}")),
         })?;
         let mut written = Vec::new();
         for (path, best) in [
