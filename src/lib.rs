@@ -6,6 +6,8 @@
 //! - [`data`] loads FER2013 (CSV in every common form, or image folders), computes the
 //!   study's tables, splits, batches and augments faces, and draws synthetic faces so every
 //!   step runs without a download.
+//! - [`graph`] builds, reads and measures similarity graphs over faces, for NSL's graph
+//!   regularization.
 //! - [`model`] describes the study's CNNs as tables and summarizes them like Keras; with
 //!   Burn it builds them, on the backend kernels of `kernels`.
 //! - [`metrics`] scores predictions: confusion matrix, classification report.
@@ -18,6 +20,7 @@
 pub mod atomic;
 mod config_error;
 pub mod data;
+pub mod graph;
 #[cfg(feature = "burn")]
 pub mod kernels;
 pub mod memory;

@@ -245,7 +245,7 @@ fn training_step_losses_are_clean_plus_scaled_adversarial() {
     let device = Device::flex().autodiff();
     let (images, labels) = inputs(&device);
     let config = AdvRegConfig::default().multiplier(0.3).adv_step_size(0.12);
-    let (_, stats) = train_step(&model(&device), images, labels, Some(&config));
+    let (_, stats) = train_step(&model(&device), images, labels, Some(&config), None);
     let clean = (softmax_ce(&X[0], Y[0]).1 + softmax_ce(&X[1], Y[1]).1) / 2.0;
     let adv: f64 = (0..2)
         .map(|e| {

@@ -66,6 +66,7 @@ fn an_adversarial_step_gives_the_same_losses_and_gradients_on_both_backends() {
             images_tensor(batch.images.clone(), device),
             labels_tensor(&batch.labels, device),
             Some(&config),
+            None,
         )
     };
     let (flex_grads, flex_stats) = step(&model, &flex);

@@ -147,6 +147,13 @@ impl Cnn {
     /// BatchNorm uses batch statistics and dropout is active only on an autodiff device
     /// outside [`valid`](Module::valid) mode, as in Keras' `training=True`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.output.forward(self.embed(images))
+    }
+
+    /// The penultimate features `[N, F]` of images `[N, 1, H, W]`: the input of the output
+    /// layer (the last dense unit's activations, or the flattened conv features without
+    /// dense layers). Graph building compares faces by them.
+    pub fn embed(&self, images: Tensor<4>) -> Tensor<2> {
         let mut x = images;
         for stage in &self.stages {
             for unit in &stage.units {
@@ -161,6 +168,6 @@ impl Cnn {
                 batch_norm_elu(&unit.norm, unit.linear.forward(x)),
             );
         }
-        self.output.forward(x)
+        x
     }
 }

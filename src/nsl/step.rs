@@ -6,6 +6,8 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
 use super::config::AdvRegConfig;
+use super::graph_config::GraphRegConfig;
+use super::graph_loss::{regularized_output, scaled_graph_loss, Neighbors};
 use super::perturb::{clip, random_start, step_from};
 
 /// A Burn model that maps images `[N, C, H, W]` to class logits `[N, classes]`.
@@ -74,6 +76,8 @@ pub struct StepStats {
     pub cross_entropy: f64,
     /// `multiplier` times the adversarial cross-entropy (0 without adversarial config).
     pub scaled_adversarial_loss: f64,
+    /// `multiplier` times the graph loss (0 without a graph, or a batch without neighbours).
+    pub scaled_graph_loss: f64,
     /// Predicted class of each clean face.
     pub predictions: Vec<u8>,
 }
@@ -81,21 +85,33 @@ pub struct StepStats {
 impl StepStats {
     /// The total loss NSL reports.
     pub fn loss(&self) -> f64 {
-        self.cross_entropy + self.scaled_adversarial_loss
+        self.cross_entropy + self.scaled_adversarial_loss + self.scaled_graph_loss
     }
 }
 
-/// Gradients of `L_lab + multiplier * L_adv` for one batch, as NSL's
-/// `AdversarialRegularization` computes them, with the batch statistics.
+/// The graph term of a step: its settings and the batch's neighbours.
+#[derive(Debug, Clone)]
+pub struct GraphTerm<'a> {
+    pub config: &'a GraphRegConfig,
+    pub neighbors: Neighbors,
+}
+
+/// Gradients of `L_lab + multiplier * L_adv + graph multiplier * L_graph` for one batch, as
+/// NSL's `AdversarialRegularization` and `GraphRegularization` compute them, with the batch
+/// statistics.
 ///
 /// `images` and `labels` live on the model's autodiff device. The clean pass runs in
 /// training mode and its backward gives both the parameter gradients of `L_lab` and the input
-/// gradient that starts the attack; the adversarial pass also runs in training mode.
+/// gradient that starts the attack; the adversarial pass also runs in training mode. With a
+/// graph, the neighbours run in training mode too and the graph term joins the clean
+/// backward, so the attack follows the gradient of `L_lab + L_graph` (NSL's estimator API
+/// with graph regularization inside adversarial regularization).
 pub fn train_step<M: Classifier>(
     model: &M,
     images: Tensor<4>,
     labels: Tensor<1, Int>,
     adversarial: Option<&AdvRegConfig>,
+    graph: Option<GraphTerm<'_>>,
 ) -> (GradientsParams, StepStats) {
     let leaf = match adversarial {
         Some(config) if !config.random_init => images.clone().require_grad(),
@@ -103,7 +119,21 @@ pub fn train_step<M: Classifier>(
     };
     let logits = model.logits(leaf.clone());
     let clean_loss = cross_entropy(logits.clone(), labels.clone());
-    let mut grads = clean_loss.backward();
+    let graph_loss = graph
+        .filter(|term| term.config.multiplier > 0.0 && !term.neighbors.owners.is_empty())
+        .map(|term| {
+            let neighbours = model.logits(term.neighbors.images.clone());
+            scaled_graph_loss(
+                regularized_output(logits.clone(), term.config),
+                regularized_output(neighbours, term.config),
+                &term.neighbors,
+                term.config,
+            )
+        });
+    let mut grads = match &graph_loss {
+        Some(graph_loss) => (clean_loss.clone() + graph_loss.clone()).backward(),
+        None => clean_loss.backward(),
+    };
     let predictions = logits.inner().argmax(1);
 
     let (grads, adversarial_loss) = match adversarial {
@@ -125,8 +155,10 @@ pub fn train_step<M: Classifier>(
         }
     };
 
-    let mut losses = vec![clean_loss.inner()];
-    losses.extend(adversarial_loss);
+    let clean_loss = clean_loss.inner();
+    let adversarial_loss = adversarial_loss.unwrap_or_else(|| clean_loss.zeros_like());
+    let mut losses = vec![clean_loss, adversarial_loss];
+    losses.extend(graph_loss.map(|loss| loss.inner()));
     let values: Vec<f32> = Tensor::cat(losses, 0)
         .into_data()
         .try_to_vec()
@@ -138,7 +170,8 @@ pub fn train_step<M: Classifier>(
         .collect();
     let stats = StepStats {
         cross_entropy: values[0] as f64,
-        scaled_adversarial_loss: values.get(1).copied().unwrap_or(0.0) as f64,
+        scaled_adversarial_loss: values[1] as f64,
+        scaled_graph_loss: values.get(2).copied().unwrap_or(0.0) as f64,
         predictions,
     };
     (grads, stats)

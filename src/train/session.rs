@@ -302,7 +302,7 @@ impl<'a, 'o> Session<'a, 'o> {
                 let labels = labels_tensor(&batch.labels, train_device);
                 let images = images_tensor(batch.images, train_device);
                 let (grads, stats) =
-                    train_step(&model, images, labels, config.adversarial.as_ref());
+                    train_step(&model, images, labels, config.adversarial.as_ref(), None);
                 if !stats.loss().is_finite() {
                     return Err(TrainError::NonFinite {
                         epoch,

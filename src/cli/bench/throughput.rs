@@ -40,6 +40,7 @@ pub fn train_rate(
             images_tensor(batch.images, &device),
             labels,
             adversarial,
+            None,
         );
         optimizer.step(1e-3, model, grads)
     };
