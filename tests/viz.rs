@@ -87,6 +87,7 @@ fn curves_heatmap_and_evcxr_display() {
         categorical_crossentropy: loss * 0.8,
         categorical_accuracy: acc,
         scaled_adversarial_loss: loss * 0.2,
+        scaled_graph_loss: loss * 0.1,
     };
     let history: Vec<EpochRecord> = (1..=4)
         .map(|e| EpochRecord {

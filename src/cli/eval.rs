@@ -72,7 +72,7 @@ pub struct EvalArgs {
 }
 
 /// Reads a checkpoint file, or the best checkpoint of a run directory.
-fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
+pub fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
     let file = if path.is_dir() {
         RunDir {
             path: path.to_path_buf(),

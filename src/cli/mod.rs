@@ -3,6 +3,7 @@
 mod bench;
 mod data;
 mod eval;
+mod graph;
 mod plot;
 mod report;
 mod source;
@@ -35,6 +36,9 @@ enum Command {
     },
     /// Train a network, optionally with adversarial regularization.
     Train(Box<train::TrainArgs>),
+    /// Build and measure similarity graphs over faces, for graph regularization.
+    #[command(subcommand)]
+    Graph(graph::GraphCommand),
     /// Evaluate a checkpoint: NSL metrics, classification report, confusion matrix, attacks.
     Eval(eval::EvalArgs),
     /// Classify image files with a checkpoint.
@@ -90,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Train(args) => train::run(*args),
+        Command::Graph(command) => graph::run(command),
         Command::Eval(args) => eval::run_eval(args),
         Command::Predict(args) => eval::run_predict(args),
         Command::Plot { run } => plot::run(&run),

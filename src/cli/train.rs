@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use fer::data::{DataSpec, Emotion, SplitPlan};
-use fer::nsl::{AdvNorm, AdvRegConfig};
+use fer::nsl::{AdvNorm, AdvRegConfig, DistanceType, Reduction, RegularizedOutput, TransformFn};
 use fer::run::events::Event;
-use fer::train::{self, ModelChoice, Recipe, RunOptions, TrainConfig};
+use fer::train::{self, GraphTraining, ModelChoice, Recipe, RunOptions, TrainConfig};
 use fer::ConfigError;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -63,6 +63,35 @@ pub struct TrainArgs {
     clip_max: Option<f64>,
     #[arg(long)]
     random_init: bool,
+    /// Train with graph regularization over this TSV graph (`fer graph build`; ids are
+    /// 0-based data rows). NSL defaults unless set below.
+    #[arg(long, value_name = "FILE")]
+    graph: Option<PathBuf>,
+    /// Weight of the graph loss (NSL: 0.01).
+    #[arg(long)]
+    graph_multiplier: Option<f64>,
+    /// Neighbours per training face, the heaviest edges first (fer: 1).
+    #[arg(long)]
+    max_neighbors: Option<usize>,
+    /// Also use every edge of the graph reversed (NSL's pack_nbrs --add_undirected_edges).
+    #[arg(long)]
+    add_undirected_edges: bool,
+    /// The output the graph term compares: probabilities (as NSL on the study's model) or
+    /// logits.
+    #[arg(long)]
+    graph_output: Option<RegularizedOutput>,
+    /// l2, l1, cosine, kl_divergence or jensen_shannon_divergence.
+    #[arg(long)]
+    distance_type: Option<DistanceType>,
+    /// sum, mean, sum_over_batch_size or sum_by_nonzero_weights (NSL's default).
+    #[arg(long)]
+    graph_reduction: Option<Reduction>,
+    /// -1 sums the distance over the classes (per face-neighbour pair).
+    #[arg(long, allow_negative_numbers = true)]
+    sum_over_axis: Option<i64>,
+    /// none, softmax or sigmoid, applied to both outputs before the distance.
+    #[arg(long)]
+    transform_fn: Option<TransformFn>,
     /// Augmentation: rotation range in degrees.
     #[arg(long)]
     rotation: Option<f32>,
@@ -189,8 +218,49 @@ impl TrainArgs {
             }
             adv.random_init |= self.random_init;
         }
+        self.set_graph(&mut config)?;
         config.validate().map_err(|error| explain(&error))?;
         Ok(config)
+    }
+
+    /// Applies the graph flags: `--graph` turns graph regularization on (over a `[graph]`
+    /// table it replaces the file), the others change its settings.
+    fn set_graph(&self, config: &mut TrainConfig) -> anyhow::Result<()> {
+        if let Some(file) = &self.graph {
+            match &mut config.graph {
+                Some(graph) => graph.file = file.clone(),
+                None => config.graph = Some(GraphTraining::new(file)),
+            }
+        }
+        let settings = [
+            ("--graph-multiplier", self.graph_multiplier.is_some()),
+            ("--max-neighbors", self.max_neighbors.is_some()),
+            ("--add-undirected-edges", self.add_undirected_edges),
+            ("--graph-output", self.graph_output.is_some()),
+            ("--distance-type", self.distance_type.is_some()),
+            ("--graph-reduction", self.graph_reduction.is_some()),
+            ("--sum-over-axis", self.sum_over_axis.is_some()),
+            ("--transform-fn", self.transform_fn.is_some()),
+        ];
+        let Some(graph) = &mut config.graph else {
+            if let Some((flag, _)) = settings.iter().find(|(_, given)| *given) {
+                anyhow::bail!("{flag} sets graph regularization: also pass --graph FILE");
+            }
+            return Ok(());
+        };
+        graph.add_undirected_edges |= self.add_undirected_edges;
+        let reg = &mut graph.regularization;
+        set(&mut reg.multiplier, self.graph_multiplier);
+        set(&mut reg.max_neighbors, self.max_neighbors);
+        set(&mut reg.output, self.graph_output);
+        let distance = &mut reg.distance;
+        set(&mut distance.distance_type, self.distance_type);
+        set(&mut distance.reduction, self.graph_reduction);
+        set(&mut distance.transform_fn, self.transform_fn);
+        if self.sum_over_axis.is_some() {
+            distance.sum_over_axis = self.sum_over_axis;
+        }
+        Ok(())
     }
 
     /// The time budget of `--max-minutes`.
@@ -209,7 +279,7 @@ impl TrainArgs {
 }
 
 /// The flag of `fer train` that sets each configuration field, by its TOML path.
-const FLAGS: [(&str, &str); 21] = [
+const FLAGS: [(&str, &str); 29] = [
     ("epochs", "--epochs"),
     ("batch_size", "--batch-size"),
     ("validation_batch_size", "--val-batch-size"),
@@ -231,6 +301,14 @@ const FLAGS: [(&str, &str); 21] = [
     ("augment.rotation_degrees", "--rotation"),
     ("augment.zoom", "--zoom"),
     ("augment.shift", "--shift"),
+    ("graph.file", "--graph"),
+    ("graph.multiplier", "--graph-multiplier"),
+    ("graph.max_neighbors", "--max-neighbors"),
+    ("graph.output", "--graph-output"),
+    ("graph.distance.distance_type", "--distance-type"),
+    ("graph.distance.reduction", "--graph-reduction"),
+    ("graph.distance.sum_over_axis", "--sum-over-axis"),
+    ("graph.distance.transform_fn", "--transform-fn"),
 ];
 
 fn flag_of(field: &str) -> Option<&'static str> {
@@ -349,6 +427,8 @@ struct Progress {
     bar: Option<ProgressBar>,
     steps: u64,
     epochs: usize,
+    /// The run has graph regularization.
+    graph: bool,
 }
 
 impl Progress {
@@ -358,8 +438,10 @@ impl Progress {
                 epochs,
                 steps_per_epoch,
                 resumed_from_epoch,
+                graph,
                 ..
             } => {
+                self.graph = *graph;
                 self.epochs = *epochs;
                 self.steps = *steps_per_epoch as u64;
                 match resumed_from_epoch {
@@ -377,6 +459,7 @@ impl Progress {
                 images_per_second,
                 ..
             } => {
+                let graph = self.graph_part(metrics);
                 let bar = self.bar.get_or_insert_with(|| {
                     let bar = ProgressBar::new(self.steps);
                     bar.set_style(
@@ -391,10 +474,11 @@ impl Progress {
                 bar.set_prefix(format!("epoch {epoch}/{}", self.epochs));
                 bar.set_position(*step as u64);
                 bar.set_message(format!(
-                    "loss {:.4} acc {:.3} adv {:.4} {:.0} img/s",
+                    "loss {:.4} acc {:.3} adv {:.4}{} {:.0} img/s",
                     metrics.loss,
                     metrics.categorical_accuracy,
                     metrics.scaled_adversarial_loss,
+                    graph,
                     images_per_second
                 ));
             }
@@ -416,13 +500,22 @@ impl Progress {
                     )
                 });
                 eprintln!(
-                    "epoch {epoch}/{}: loss {:.4} ce {:.4} acc {:.4} adv {:.4}{val} ({seconds:.1} s, {:.0} ms waiting for data)",
+                    "epoch {epoch}/{}: loss {:.4} ce {:.4} acc {:.4} adv {:.4}{}{val} ({seconds:.1} s, {:.0} ms waiting for data)",
                     self.epochs, train.loss, train.categorical_crossentropy, train.categorical_accuracy, train.scaled_adversarial_loss,
-                    data_wait_seconds * 1e3
+                    self.graph_part(train), data_wait_seconds * 1e3
                 );
             }
             Event::Failure { message, .. } => eprintln!("failed: {message}"),
             _ => {}
+        }
+    }
+
+    /// The scaled graph loss for a progress line, when the run has a graph.
+    fn graph_part(&self, metrics: &fer::run::events::Metrics) -> String {
+        if self.graph {
+            format!(" graph {:.4}", metrics.scaled_graph_loss)
+        } else {
+            String::new()
         }
     }
 

@@ -39,5 +39,5 @@ pub use build::{build_graph, BuildConfig};
 #[cfg(feature = "burn")]
 pub use embed::{embeddings, Embedding, EmbeddingSource};
 pub use error::GraphError;
-pub use neighbors::{Neighbor, NeighborTable};
+pub use neighbors::{Neighbor, NeighborBatch, NeighborTable};
 pub use stats::{DegreeStats, GraphStats};

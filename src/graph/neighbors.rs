@@ -3,13 +3,27 @@
 use std::collections::HashMap;
 
 use super::adjacency::Graph;
-use crate::data::Dataset;
+use crate::data::{Dataset, FACE_PIXELS};
 
 /// One neighbour of a training face: its position in the training set and the edge weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Neighbor {
     pub index: usize,
     pub weight: f32,
+}
+
+/// The neighbours of one batch of training faces, as NSL's packed batch holds them, less
+/// the padding slots of faces with fewer than `max_neighbors` neighbours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeighborBatch {
+    /// The neighbour faces, gray levels in [0, 1] (unaugmented), back to back.
+    pub images: Vec<f32>,
+    /// For each neighbour, the position in the batch of the face it belongs to.
+    pub owners: Vec<usize>,
+    /// The weight of each neighbour's edge.
+    pub weights: Vec<f32>,
+    /// NSL's neighbour slots: batch size times `max_neighbors`.
+    pub slots: usize,
 }
 
 /// Up to `max_neighbors` neighbours for every face of a training set.
@@ -80,6 +94,26 @@ impl NeighborTable {
         &self.lists[face]
     }
 
+    /// The neighbours of the training faces at positions `faces` (a batch's indices).
+    pub fn gather(&self, train: &Dataset, faces: &[usize]) -> NeighborBatch {
+        let mut batch = NeighborBatch {
+            images: Vec::new(),
+            owners: Vec::new(),
+            weights: Vec::new(),
+            slots: faces.len() * self.max_neighbors,
+        };
+        for (owner, &face) in faces.iter().enumerate() {
+            for n in self.of(face) {
+                batch.owners.push(owner);
+                batch.weights.push(n.weight);
+                let pixels = train.face(n.index).iter().map(|&p| p as f32 / 255.0);
+                batch.images.extend(pixels);
+            }
+        }
+        debug_assert_eq!(batch.images.len(), batch.owners.len() * FACE_PIXELS);
+        batch
+    }
+
     /// The most neighbours any face has.
     pub fn max_neighbors(&self) -> usize {
         self.max_neighbors
@@ -117,10 +151,13 @@ mod tests {
     use crate::data::{Emotion, FACE_PIXELS};
     use crate::graph::Edge;
 
-    /// A training set whose faces come from the given data rows.
+    /// A training set whose faces come from the given data rows; face `i` is all `i + 1`.
     fn train_rows(rows: &[u32]) -> Dataset {
+        let pixels = (0..rows.len())
+            .flat_map(|i| [i as u8 + 1; FACE_PIXELS])
+            .collect();
         Dataset::new(
-            vec![0; rows.len() * FACE_PIXELS],
+            pixels,
             Some(vec![0; rows.len()]),
             None,
             Emotion::ALL.to_vec(),
@@ -157,6 +194,13 @@ mod tests {
         assert!(table.of(3).is_empty()); // no out-edges: directed as written
         assert_eq!(table.skipped_edges(), 2);
         assert_eq!(table.degree_counts(), [2, 1, 1]);
+
+        let batch = table.gather(&train, &[3, 0, 1]);
+        assert_eq!(batch.owners, [1, 1, 2]);
+        assert_eq!(batch.weights, [0.9, 0.9, 0.7]);
+        assert_eq!((batch.images.len(), batch.slots), (3 * FACE_PIXELS, 6));
+        let first_pixels: Vec<f32> = batch.images.iter().step_by(FACE_PIXELS).copied().collect();
+        assert_eq!(first_pixels, [3.0 / 255.0, 4.0 / 255.0, 1.0 / 255.0]);
 
         let table = NeighborTable::pack(&graph, &train, 1);
         assert_eq!(ids(&table, &train, 0), [(9, 0.9)]);

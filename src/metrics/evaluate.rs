@@ -113,6 +113,7 @@ pub fn evaluate<M: Classifier>(
             categorical_crossentropy: ce,
             categorical_accuracy: confusion.accuracy(),
             scaled_adversarial_loss: adv,
+            scaled_graph_loss: 0.0,
         },
         confusion,
         predictions,

@@ -49,6 +49,15 @@ impl DistanceType {
         ),
     ];
 
+    /// The name NSL and TOML use.
+    pub fn name(self) -> &'static str {
+        let (name, _) = Self::CHOICES
+            .iter()
+            .find(|(_, kind)| *kind == self)
+            .expect("every distance type has a name");
+        name
+    }
+
     /// L1 and L2 give one loss per output value; the others one per face-neighbour pair.
     pub fn is_elementwise(self) -> bool {
         matches!(self, DistanceType::L1 | DistanceType::L2)
@@ -263,7 +272,7 @@ impl GraphRegConfig {
             None | Some(-1) | Some(1) => {}
             Some(axis) => {
                 return Err(ConfigError::new(
-                    "sum_over_axis",
+                    "distance.sum_over_axis",
                     format!(
                         "{axis} is not the class axis of the [faces, classes] outputs \
                          (expected -1 or 1, or leave it unset)"
@@ -273,10 +282,10 @@ impl GraphRegConfig {
         }
         if !distance.distance_type.is_elementwise() && distance.sum_over_axis.is_none() {
             return Err(ConfigError::new(
-                "sum_over_axis",
+                "distance.sum_over_axis",
                 format!(
-                    "{:?} distances are taken along an axis: set it to -1",
-                    distance.distance_type
+                    "{} distances are taken along an axis: set it to -1",
+                    distance.distance_type.name()
                 ),
             ));
         }
@@ -287,7 +296,7 @@ impl GraphRegConfig {
         };
         if distance.distance_type.is_divergence() && !distributions {
             return Err(ConfigError::new(
-                "distance_type",
+                "distance.distance_type",
                 "divergences compare probability distributions: use output = \
                  \"probabilities\" or transform_fn = \"softmax\"",
             ));
@@ -338,7 +347,9 @@ mod tests {
             distance_type: DistanceType::Cosine,
             ..Default::default()
         };
-        assert_eq!(with(cosine).validate().unwrap_err().field, "sum_over_axis");
+        let error = with(cosine).validate().unwrap_err();
+        assert_eq!(error.field, "distance.sum_over_axis");
+        assert!(error.reason.starts_with("cosine distances"), "{error}");
         let kl = DistanceConfig {
             distance_type: DistanceType::KlDivergence,
             sum_over_axis: Some(-1),
@@ -346,7 +357,10 @@ mod tests {
         };
         with(kl).validate().unwrap();
         let on_logits = with(kl).output(RegularizedOutput::Logits);
-        assert_eq!(on_logits.validate().unwrap_err().field, "distance_type");
+        assert_eq!(
+            on_logits.validate().unwrap_err().field,
+            "distance.distance_type"
+        );
         let softmaxed = DistanceConfig {
             transform_fn: TransformFn::Softmax,
             ..kl

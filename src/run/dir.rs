@@ -97,7 +97,7 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
-const HISTORY_HEADER: &str = "epoch,loss,categorical_crossentropy,categorical_accuracy,scaled_adversarial_loss,val_loss,val_categorical_crossentropy,val_categorical_accuracy,val_scaled_adversarial_loss,lr,seconds";
+const HISTORY_HEADER: &str = "epoch,loss,categorical_crossentropy,categorical_accuracy,scaled_adversarial_loss,scaled_graph_loss,val_loss,val_categorical_crossentropy,val_categorical_accuracy,val_scaled_adversarial_loss,val_scaled_graph_loss,lr,seconds";
 
 /// Rewrites `history.csv` (Keras CSVLogger columns, `val_` ones empty without validation).
 pub fn write_history(path: &Path, records: &[EpochRecord]) -> io::Result<()> {
@@ -106,14 +106,15 @@ pub fn write_history(path: &Path, records: &[EpochRecord]) -> io::Result<()> {
     for r in records {
         let m = |m: &Metrics| {
             format!(
-                "{},{},{},{}",
+                "{},{},{},{},{}",
                 m.loss,
                 m.categorical_crossentropy,
                 m.categorical_accuracy,
-                m.scaled_adversarial_loss
+                m.scaled_adversarial_loss,
+                m.scaled_graph_loss
             )
         };
-        let val = r.validation.as_ref().map_or(",,,".to_string(), m);
+        let val = r.validation.as_ref().map_or(",,,,".to_string(), m);
         let _ = writeln!(
             text,
             "{},{},{},{},{}",
@@ -229,6 +230,7 @@ mod tests {
             categorical_crossentropy: 1.25,
             categorical_accuracy: 0.5,
             scaled_adversarial_loss: 0.25,
+            scaled_graph_loss: 0.125,
         };
         let records = [
             EpochRecord {
@@ -250,8 +252,11 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], HISTORY_HEADER);
-        assert_eq!(lines[1], "1,1.5,1.25,0.5,0.25,,,,,0.001,2");
-        assert_eq!(lines[2], "2,1.5,1.25,0.5,0.25,1.5,1.25,0.5,0.25,0.0005,2.5");
+        assert_eq!(lines[1], "1,1.5,1.25,0.5,0.25,0.125,,,,,,0.001,2");
+        assert_eq!(
+            lines[2],
+            "2,1.5,1.25,0.5,0.25,0.125,1.5,1.25,0.5,0.25,0.125,0.0005,2.5"
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The four numbers NSL reports, for a batch, an epoch or an evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Metrics {
-    /// Total loss: cross-entropy plus the scaled adversarial loss.
+    /// Total loss: cross-entropy plus the scaled adversarial and graph losses.
     pub loss: f64,
     /// Cross-entropy on the clean faces (NSL's `categorical_crossentropy`).
     pub categorical_crossentropy: f64,
@@ -41,6 +41,10 @@ pub struct Metrics {
     pub categorical_accuracy: f64,
     /// `multiplier` times the adversarial loss (0 without adversarial regularization).
     pub scaled_adversarial_loss: f64,
+    /// `multiplier` times the graph loss (0 without graph regularization, and for
+    /// evaluation, whose faces bring no neighbours, as in NSL). Absent in older logs.
+    #[serde(default)]
+    pub scaled_graph_loss: f64,
 }
 
 /// What happened, with its data.
@@ -57,6 +61,9 @@ pub enum Event {
         backend: String,
         device: String,
         adversarial: bool,
+        /// Graph regularization is on (absent in older logs).
+        #[serde(default)]
+        graph: bool,
         /// The epoch the run continues after, when resumed.
         resumed_from_epoch: Option<usize>,
     },
@@ -351,6 +358,7 @@ mod tests {
                 categorical_crossentropy: 1.2,
                 categorical_accuracy: 0.4,
                 scaled_adversarial_loss: 0.3,
+                scaled_graph_loss: 0.0,
             },
             per_class_accuracy: vec![Some(0.5), None],
             images_per_second: 20.0,

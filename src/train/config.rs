@@ -1,10 +1,12 @@
 //! Everything that defines a training run, loadable from TOML.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Augment, DataError, Dataset, Emotion, SplitParts, SplitPlan, FACE_PIXELS, SIDE};
 use crate::model::CnnConfig;
-use crate::nsl::AdvRegConfig;
+use crate::nsl::{AdvRegConfig, GraphRegConfig};
 use crate::run::EpochRecord;
 use crate::ConfigError;
 
@@ -97,6 +99,8 @@ pub struct TrainConfig {
     pub augment: Augment,
     /// Adversarial regularization; `None` trains the plain model.
     pub adversarial: Option<AdvRegConfig>,
+    /// Graph regularization; `None` trains without a graph.
+    pub graph: Option<GraphTraining>,
     /// Stop after this many epochs without a better validation accuracy.
     pub early_stopping_patience: Option<usize>,
     pub lr_schedule: LrSchedule,
@@ -107,6 +111,79 @@ pub struct TrainConfig {
     pub classes: Option<Vec<Emotion>>,
     /// Which faces train, validate and test.
     pub split: SplitPlan,
+}
+
+/// Graph regularization of a run: the graph file, how it is packed, and NSL's settings.
+///
+/// In TOML, one `[graph]` table: `file`, `add_undirected_edges` and the fields of
+/// [`GraphRegConfig`] side by side, its distance as `[graph.distance]`:
+///
+/// ```
+/// let config: fer::train::TrainConfig = toml::from_str(r#"
+///     [graph]
+///     file = "faces.tsv"
+///     multiplier = 0.1
+///     max_neighbors = 2
+///     [graph.distance]
+///     distance_type = "kl_divergence"
+///     sum_over_axis = -1
+/// "#).unwrap();
+/// let graph = config.graph.unwrap();
+/// assert_eq!(graph.regularization.max_neighbors, 2);
+/// assert!(!graph.add_undirected_edges);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphTraining {
+    /// The TSV graph whose ids are the data file's 0-based rows (relative paths start in
+    /// the working folder).
+    pub file: PathBuf,
+    /// Also use every edge reversed (NSL's `pack_nbrs --add_undirected_edges`).
+    pub add_undirected_edges: bool,
+    #[serde(flatten)]
+    pub regularization: GraphRegConfig,
+}
+
+impl GraphTraining {
+    /// NSL's default settings with the graph in `file`.
+    pub fn new(file: impl Into<PathBuf>) -> GraphTraining {
+        GraphTraining {
+            file: file.into(),
+            add_undirected_edges: false,
+            regularization: GraphRegConfig::default(),
+        }
+    }
+
+    /// Checks the settings; the error names the field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.file.as_os_str().is_empty() {
+            return Err(ConfigError::new("file", "must name a graph file"));
+        }
+        self.regularization.validate()
+    }
+}
+
+impl<'de> Deserialize<'de> for GraphTraining {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        // serde's `flatten` cannot refuse unknown fields: take ours out and hand the rest to
+        // GraphRegConfig, which names a stray field.
+        let mut table = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let file: PathBuf = match table.remove("file") {
+            Some(file) => serde_json::from_value(file).map_err(D::Error::custom)?,
+            None => return Err(D::Error::missing_field("file")),
+        };
+        let add_undirected_edges = match table.remove("add_undirected_edges") {
+            Some(flag) => serde_json::from_value(flag).map_err(D::Error::custom)?,
+            None => false,
+        };
+        let regularization = GraphRegConfig::deserialize(serde_json::Value::Object(table))
+            .map_err(D::Error::custom)?;
+        Ok(GraphTraining {
+            file,
+            add_undirected_edges,
+            regularization,
+        })
+    }
 }
 
 /// A preset by name, or a whole network table.
@@ -185,6 +262,7 @@ impl Default for TrainConfig {
             seed: 0,
             augment: Augment::NONE,
             adversarial: None,
+            graph: None,
             early_stopping_patience: None,
             lr_schedule: LrSchedule::Constant,
             log_every: 10,
@@ -227,6 +305,9 @@ impl TrainConfig {
                     );
                 }
             }
+        }
+        if let Some(graph) = &self.graph {
+            graph.validate().map_err(|e| e.within("graph"))?;
         }
         self.split.validate().map_err(|e| e.within("split"))?;
         if self.classes.as_ref().is_some_and(Vec::is_empty) {

@@ -22,6 +22,8 @@ pub enum TrainError {
     ClassMismatch { train: String, validation: String },
     #[error(transparent)]
     Data(#[from] DataError),
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
     #[error("{path}: {error}", path = path.display())]
     Io {
         path: PathBuf,

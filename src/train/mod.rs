@@ -12,7 +12,7 @@ mod resume;
 mod session;
 
 pub use allocator::reuse_freed_memory;
-pub use config::{LrSchedule, ModelChoice, TrainConfig};
+pub use config::{GraphTraining, LrSchedule, ModelChoice, TrainConfig};
 pub use device::{Backend, Compute, ComputeError};
 pub use error::TrainError;
 pub use fit::{FitOutcome, RunOptions, Training};

@@ -12,14 +12,15 @@ use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
 
 use super::checkpoint::{self, Checkpoint, CheckpointState, DataFingerprints};
-use super::config::TrainConfig;
+use super::config::{GraphTraining, TrainConfig};
 use super::error::{io_error, TrainError};
 use super::fit::{FitOutcome, RunOptions, Training};
 use super::resume::resume_state;
 use crate::data::{Batch, BatchConfig, Dataset, Emotion};
+use crate::graph::{Graph, GraphError, NeighborTable};
 use crate::metrics::{evaluate, ConfusionMatrix};
 use crate::model::{images_tensor, labels_tensor, Cnn};
-use crate::nsl::train_step;
+use crate::nsl::{train_step, GraphTerm, Neighbors};
 use crate::run::events::{unix_now, Event, EventLog, Metrics};
 use crate::run::{
     hostname, timestamp_name, update_best, write_history, EpochRecord, RunDir, RunInfo, RunStatus,
@@ -62,6 +63,8 @@ pub(super) struct Session<'a, 'o> {
     batching: BatchConfig,
     steps_per_epoch: usize,
     global_step: usize,
+    /// Each training face's graph neighbours, with graph regularization.
+    neighbors: Option<NeighborTable>,
     outputs: Outputs<'o>,
     /// Set by the caller (a signal handler) to stop at the next step.
     stop: Option<Arc<AtomicBool>>,
@@ -112,6 +115,11 @@ impl<'a, 'o> Session<'a, 'o> {
             .model
             .resolve(classes.len())
             .map_err(|e| e.within("model"))?;
+        let neighbors = config
+            .graph
+            .as_ref()
+            .map(|graph| pack_neighbors(graph, train))
+            .transpose()?;
         let device = compute.device()?;
         let train_device = device.clone().autodiff();
 
@@ -190,6 +198,7 @@ impl<'a, 'o> Session<'a, 'o> {
             backend: info.backend.clone(),
             device: info.device.clone(),
             adversarial: config.adversarial.is_some(),
+            graph: config.graph.is_some(),
             resumed_from_epoch,
         };
         let saved = match (opened, saved) {
@@ -223,6 +232,7 @@ impl<'a, 'o> Session<'a, 'o> {
                 augment: config.augment,
             },
             steps_per_epoch,
+            neighbors,
             outputs,
             stop,
         };
@@ -291,6 +301,7 @@ impl<'a, 'o> Session<'a, 'o> {
         let (train_device, optimizer) = (&self.train_device, &mut self.optimizer);
         let (outputs, global_step) = (&mut self.outputs, &mut self.global_step);
         let stop = self.stop.as_deref();
+        let (train, neighbors) = (self.train, self.neighbors.as_ref());
         let folded = fold_prefetched(
             self.train,
             &self.batching,
@@ -300,9 +311,21 @@ impl<'a, 'o> Session<'a, 'o> {
             stop,
             |model, step, batch| {
                 let labels = labels_tensor(&batch.labels, train_device);
+                let graph = neighbors.zip(config.graph.as_ref()).map(|(table, graph)| {
+                    let found = table.gather(train, &batch.indices);
+                    GraphTerm {
+                        config: &graph.regularization,
+                        neighbors: Neighbors {
+                            images: images_tensor(found.images, train_device),
+                            owners: found.owners,
+                            weights: found.weights,
+                            slots: found.slots,
+                        },
+                    }
+                });
                 let images = images_tensor(batch.images, train_device);
                 let (grads, stats) =
-                    train_step(&model, images, labels, config.adversarial.as_ref(), None);
+                    train_step(&model, images, labels, config.adversarial.as_ref(), graph);
                 if !stats.loss().is_finite() {
                     return Err(TrainError::NonFinite {
                         epoch,
@@ -577,6 +600,7 @@ struct Running {
     images: usize,
     ce: f64,
     adv: f64,
+    graph: f64,
     correct: Vec<usize>,
     seen: Vec<usize>,
 }
@@ -595,6 +619,7 @@ impl Running {
         self.images += n;
         self.ce += stats.cross_entropy * n as f64;
         self.adv += stats.scaled_adversarial_loss * n as f64;
+        self.graph += stats.scaled_graph_loss * n as f64;
         for (&t, &p) in labels.iter().zip(&stats.predictions) {
             self.seen[t as usize] += 1;
             self.correct[t as usize] += usize::from(t == p);
@@ -605,10 +630,11 @@ impl Running {
         let n = self.images.max(1) as f64;
         let correct: usize = self.correct.iter().sum();
         Metrics {
-            loss: (self.ce + self.adv) / n,
+            loss: (self.ce + self.adv + self.graph) / n,
             categorical_crossentropy: self.ce / n,
             categorical_accuracy: correct as f64 / n,
             scaled_adversarial_loss: self.adv / n,
+            scaled_graph_loss: self.graph / n,
         }
     }
 
@@ -619,6 +645,27 @@ impl Running {
             .map(|(&c, &s)| (s > 0).then(|| c as f64 / s as f64))
             .collect()
     }
+}
+
+/// Reads the run's graph and chooses each training face's neighbours (NSL's `pack_nbrs`).
+fn pack_neighbors(graph: &GraphTraining, train: &Dataset) -> Result<NeighborTable, TrainError> {
+    let edges = Graph::read_tsv(&graph.file)?;
+    let edges = if graph.add_undirected_edges {
+        edges.undirected()
+    } else {
+        edges
+    };
+    let table = NeighborTable::pack(&edges, train, graph.regularization.max_neighbors);
+    if table.degree_counts()[0] == table.len() {
+        return Err(GraphError::Invalid(format!(
+            "{}: no training face has a neighbour among the training faces ({} edges; ids \
+             must be 0-based data rows of the data file the run trains on)",
+            graph.file.display(),
+            edges.len()
+        ))
+        .into());
+    }
+    Ok(table)
 }
 
 /// Mixes the run seed with an epoch, for per-epoch dropout streams.

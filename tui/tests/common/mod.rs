@@ -42,6 +42,7 @@ pub fn metrics(loss: f64, accuracy: f64) -> Metrics {
         categorical_crossentropy: loss * 0.8,
         categorical_accuracy: accuracy,
         scaled_adversarial_loss: loss * 0.2,
+        scaled_graph_loss: 0.0,
     }
 }
 
