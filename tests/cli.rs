@@ -404,3 +404,253 @@ fn a_signal_ends_the_run_interrupted_and_resume_picks_it_up() {
     assert!(err.contains("resuming after epoch 1"), "{err}");
     assert_eq!(status(), fer::run::RunStatus::Finished);
 }
+
+/// The edges of a TSV graph file.
+fn graph_edges(path: &std::path::Path) -> Vec<(u32, u32, f32)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn graph_build_stats_and_training_with_the_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let build = |extra: &[&str]| {
+        let args = [&["graph", "build", "--data", "synthetic:300:3"][..], extra].concat();
+        fer(&args, d)
+    };
+    let loose = build(&["--out", "pix.tsv", "--similarity-threshold", "0.7"]);
+    let err = String::from_utf8_lossy(&loose.stderr).into_owned();
+    assert!(err.contains("300 faces as 2304 values each"), "{err}");
+    assert!(stdout(&loose).contains("label agreement"));
+    let pixels = graph_edges(&d.join("pix.tsv"));
+    // Weights can differ in the last bit between ways of computing them: compare pairs.
+    let in_pixels = |e: &(u32, u32, f32)| pixels.iter().any(|p| (p.0, p.1) == (e.0, e.1));
+    assert!(pixels.len() > 100 && pixels.iter().all(|e| e.2 >= 0.7));
+
+    stdout(&build(&[
+        "--out",
+        "strict.tsv",
+        "--similarity-threshold",
+        "0.8",
+    ]));
+    let strict = graph_edges(&d.join("strict.tsv"));
+    assert!(strict.len() < pixels.len() && strict.iter().all(in_pixels));
+
+    // An existing graph is replaced only when asked; --top-k bounds the out-degree.
+    let again = build(&["--out", "pix.tsv"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("pix.tsv exists: pass --force"));
+    let top = [
+        "--out",
+        "top.tsv",
+        "--similarity-threshold",
+        "0.7",
+        "--top-k",
+        "2",
+    ];
+    stdout(&build(&top));
+    std::fs::write(d.join("top.tsv"), "stale").unwrap();
+    stdout(&build(&[&top[..], &["--force"]].concat()));
+    let top = graph_edges(&d.join("top.tsv"));
+    for source in 0..300 {
+        let degree = top.iter().filter(|e| e.0 == source).count();
+        let available = pixels.iter().filter(|e| e.0 == source).count();
+        assert_eq!(degree, available.min(2), "face {source}");
+    }
+
+    // LSH compares fewer pairs: a seeded subset of the exact edges.
+    let lsh = |seed: &str, out: &str| {
+        let args = [
+            "--out",
+            out,
+            "--similarity-threshold",
+            "0.7",
+            "--lsh-splits",
+            "3",
+            "--lsh-rounds",
+            "1",
+            "--seed",
+            seed,
+        ];
+        let err = String::from_utf8_lossy(&build(&args).stderr).into_owned();
+        assert!(
+            err.contains("within LSH buckets (3 splits, 1 rounds)"),
+            "{err}"
+        );
+        graph_edges(&d.join(out))
+    };
+    let (a, b) = (lsh("4", "a.tsv"), lsh("5", "b.tsv"));
+    assert!(a.len() < pixels.len() && a.iter().all(in_pixels));
+    assert_ne!(a, b, "another seed, other hyperplanes");
+    assert_eq!(a, lsh("4", "c.tsv"));
+
+    let capped = build(&[
+        "--out",
+        "x.tsv",
+        "--similarity-threshold",
+        "0.7",
+        "--max-edges",
+        "10",
+    ]);
+    assert!(String::from_utf8_lossy(&capped.stderr).contains("more than 10 edges"));
+    assert!(!d.join("x.tsv").exists());
+    let no_model = build(&["--out", "x.tsv", "--embedding", "logits"]);
+    assert!(
+        String::from_utf8_lossy(&no_model.stderr).contains("--embedding logits needs --checkpoint")
+    );
+
+    // Embeddings from a trained network: penultimate by default, or its logits.
+    let base = [
+        "train",
+        "--data",
+        "synthetic:300:3",
+        "--preset",
+        "tiny",
+        "--epochs",
+        "1",
+    ];
+    stdout(&fer(&[&base[..], &["--name", "base"]].concat(), d));
+    let from_model = |extra: &[&str]| {
+        let out = build(
+            &[
+                &[
+                    "--checkpoint",
+                    "runs/base",
+                    "--similarity-threshold",
+                    "0.99",
+                ][..],
+                extra,
+            ]
+            .concat(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let logits = from_model(&[
+        "--embedding",
+        "logits",
+        "--batch-size",
+        "7",
+        "--out",
+        "l7.tsv",
+    ]);
+    assert!(logits.contains("300 faces as 7 values each"), "{logits}");
+    from_model(&["--embedding", "logits", "--out", "l256.tsv"]);
+    // Batching is inference only: the same graph, up to float rounding.
+    let (l7, l256) = (
+        graph_edges(&d.join("l7.tsv")),
+        graph_edges(&d.join("l256.tsv")),
+    );
+    assert_eq!(l7.len(), l256.len());
+    assert!(l7
+        .iter()
+        .zip(&l256)
+        .all(|(a, b)| (a.0, a.1) == (b.0, b.1) && (a.2 - b.2).abs() < 1e-5));
+    let penultimate = from_model(&["--out", "pen.tsv"]);
+    assert!(
+        !penultimate.contains("as 7 values") && !penultimate.contains("as 2304 values"),
+        "{penultimate}"
+    );
+    let probabilities = from_model(&["--embedding", "probabilities", "--out", "p.tsv"]);
+    assert!(probabilities.contains("as 7 values each"));
+    assert_ne!(
+        graph_edges(&d.join("p.tsv")),
+        graph_edges(&d.join("l7.tsv"))
+    );
+    let gpu = build(&[
+        "--checkpoint",
+        "runs/base",
+        "--out",
+        "g.tsv",
+        "--backend",
+        "flex",
+        "--device",
+        "cuda:0",
+    ]);
+    assert!(String::from_utf8_lossy(&gpu.stderr).contains("--backend tch"));
+
+    // Stats: the graph alone, or against the data it indexes.
+    let alone = stdout(&fer(&["graph", "stats", "pix.tsv"], d));
+    assert!(
+        alone.contains(&format!("edges            {}", pixels.len())),
+        "{alone}"
+    );
+    assert!(!alone.contains("label agreement"));
+    let with_data = stdout(&fer(
+        &[
+            "graph",
+            "stats",
+            "pix.tsv",
+            "--data",
+            "synthetic:300:3",
+            "--lenient",
+        ],
+        d,
+    ));
+    assert!(
+        with_data.contains("label agreement") && with_data.contains("isolated faces"),
+        "{with_data}"
+    );
+
+    // Training with the graph: every graph flag lands in the run's configuration.
+    let graph_run = [
+        "--name",
+        "graph",
+        "--graph",
+        "pix.tsv",
+        "--graph-multiplier",
+        "0.5",
+        "--max-neighbors",
+        "2",
+        "--add-undirected-edges",
+        "--graph-output",
+        "logits",
+        "--distance-type",
+        "cosine",
+        "--sum-over-axis",
+        "-1",
+        "--graph-reduction",
+        "mean",
+        "--transform-fn",
+        "softmax",
+    ];
+    let out = fer(&[&base[..], &graph_run[..]].concat(), d);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(" graph 0."), "{err}");
+    let info = fer::run::RunInfo::read(&d.join("runs/graph")).unwrap();
+    let graph = &info.config["graph"];
+    assert_eq!(graph["file"], "pix.tsv");
+    assert_eq!(graph["multiplier"], 0.5);
+    assert_eq!(graph["max_neighbors"], 2);
+    assert_eq!(graph["add_undirected_edges"], true);
+    assert_eq!(graph["output"], "logits");
+    let distance = &graph["distance"];
+    assert_eq!(distance["distance_type"], "cosine");
+    assert_eq!(distance["sum_over_axis"], -1);
+    assert_eq!(distance["reduction"], "mean");
+    assert_eq!(distance["transform_fn"], "softmax");
+    let history = std::fs::read_to_string(d.join("runs/graph/history.csv")).unwrap();
+    assert!(history.starts_with("epoch,loss,categorical_crossentropy,categorical_accuracy,scaled_adversarial_loss,scaled_graph_loss,"));
+
+    // A graph setting without a graph, and a graph that is not there.
+    let stray = fer(&[&base[..], &["--max-neighbors", "3"]].concat(), d);
+    assert!(String::from_utf8_lossy(&stray.stderr)
+        .contains("--max-neighbors sets graph regularization: also pass --graph FILE"));
+    let missing = fer(&[&base[..], &["--graph", "nope.tsv"]].concat(), d);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.tsv: No such file"));
+}

@@ -110,7 +110,10 @@ pub fn run(command: GraphCommand) -> anyhow::Result<()> {
 
 fn build(args: BuildArgs) -> anyhow::Result<()> {
     if args.out.exists() && !args.force {
-        bail!("{} exists: pass --force to overwrite it", args.out.display());
+        bail!(
+            "{} exists: pass --force to overwrite it",
+            args.out.display()
+        );
     }
     let config = BuildConfig {
         similarity_threshold: args.similarity_threshold,

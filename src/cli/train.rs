@@ -678,6 +678,96 @@ mod tests {
     }
 
     #[test]
+    fn graph_flags_set_nsl_settings_alone_or_over_a_file() {
+        use fer::nsl::GraphRegConfig;
+        let c = config(&["--graph", "g.tsv"]);
+        let graph = c.graph.unwrap();
+        assert_eq!(graph.file, PathBuf::from("g.tsv"));
+        assert_eq!(graph.regularization, GraphRegConfig::default());
+        assert!(!graph.add_undirected_edges);
+
+        let c = config(&[
+            "--graph",
+            "g.tsv",
+            "--graph-multiplier",
+            "0.2",
+            "--max-neighbors",
+            "3",
+            "--add-undirected-edges",
+            "--graph-output",
+            "logits",
+            "--distance-type",
+            "jensen_shannon_divergence",
+            "--graph-reduction",
+            "sum",
+            "--sum-over-axis=-1",
+            "--transform-fn",
+            "softmax",
+        ]);
+        let graph = c.graph.unwrap();
+        let reg = graph.regularization;
+        assert!(graph.add_undirected_edges);
+        assert_eq!((reg.multiplier, reg.max_neighbors), (0.2, 3));
+        assert_eq!(reg.output, RegularizedOutput::Logits);
+        let d = reg.distance;
+        assert_eq!(d.distance_type, DistanceType::JensenShannonDivergence);
+        assert_eq!(d.reduction, Reduction::Sum);
+        assert_eq!(d.sum_over_axis, Some(-1));
+        assert_eq!(d.transform_fn, TransformFn::Softmax);
+
+        // Over a [graph] table the flags change single settings, --graph the file.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("run.toml");
+        std::fs::write(
+            &file,
+            "[graph]\nfile = \"a.tsv\"\nmultiplier = 0.05\n[graph.distance]\nsum_over_axis = -1\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let graph = config(&["--config", path, "--max-neighbors", "2"])
+            .graph
+            .unwrap();
+        assert_eq!(graph.file, PathBuf::from("a.tsv"));
+        let reg = graph.regularization;
+        assert_eq!((reg.multiplier, reg.max_neighbors), (0.05, 2));
+        assert_eq!(reg.distance.sum_over_axis, Some(-1));
+        let moved = config(&["--config", path, "--graph", "b.tsv"])
+            .graph
+            .unwrap();
+        assert_eq!(moved.file, PathBuf::from("b.tsv"));
+        assert_eq!(moved.regularization.multiplier, 0.05);
+
+        // Errors name the flag; a setting without a graph is refused.
+        let error = parse(&["--graph", "g.tsv", "--distance-type", "cosine"])
+            .config()
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "invalid training configuration: graph.distance.sum_over_axis (flag \
+             --sum-over-axis): cosine distances are taken along an axis: set it to -1"
+        );
+        let error = parse(&["--graph", "g.tsv", "--max-neighbors", "0"])
+            .config()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("graph.max_neighbors (flag --max-neighbors)"),
+            "{error}"
+        );
+        let error = parse(&["--transform-fn", "sigmoid"]).config().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--transform-fn sets graph regularization: also pass --graph FILE"
+        );
+        let unknown = Train::try_parse_from(["train", "--graph", "g", "--distance-type", "l3"]);
+        assert!(unknown
+            .unwrap_err()
+            .to_string()
+            .contains("'l3' is not one of l2, l1, cosine"));
+    }
+
+    #[test]
     fn recipes_and_config_files_are_bases_that_flags_override() {
         let c = config(&[
             "--recipe",

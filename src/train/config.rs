@@ -359,6 +359,35 @@ mod tests {
     }
 
     #[test]
+    fn graph_tables_refuse_stray_and_missing_fields_and_round_trip() {
+        let parse = |text: &str| toml::from_str::<TrainConfig>(text).map_err(|e| e.to_string());
+        let stray = parse("[graph]\nfile = \"g.tsv\"\nmultipler = 0.1\n").unwrap_err();
+        assert!(stray.contains("unknown field `multipler`"), "{stray}");
+        let deep =
+            parse("[graph]\nfile = \"g.tsv\"\n[graph.distance]\nkind = \"l2\"\n").unwrap_err();
+        assert!(deep.contains("unknown field `kind`"), "{deep}");
+        let no_file = parse("[graph]\nmultiplier = 0.1\n").unwrap_err();
+        assert!(no_file.contains("missing field `file`"), "{no_file}");
+        let bad_flag = parse("[graph]\nfile = \"g.tsv\"\nadd_undirected_edges = 1\n").unwrap_err();
+        assert!(bad_flag.contains("expected a boolean"), "{bad_flag}");
+        let config =
+            parse("[graph]\nfile = \"g.tsv\"\nadd_undirected_edges = true\nmax_neighbors = 4\n")
+                .unwrap();
+        // What a run stores (run.json, checkpoints) reads back as the same configuration.
+        let stored = serde_json::to_value(&config).unwrap();
+        assert_eq!(stored["graph"]["max_neighbors"], 4);
+        assert_eq!(
+            serde_json::from_value::<TrainConfig>(stored).unwrap(),
+            config
+        );
+        let empty = TrainConfig {
+            graph: Some(GraphTraining::new("")),
+            ..TrainConfig::default()
+        };
+        assert_eq!(empty.validate().unwrap_err().field, "graph.file");
+    }
+
+    #[test]
     fn reduce_on_plateau_waits_for_patience() {
         let schedule = LrSchedule::ReduceOnPlateau {
             factor: 0.5,
