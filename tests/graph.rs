@@ -7,7 +7,6 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use fer::data::synth::{synthesize, SynthConfig};
 use fer::graph::{build_graph, BuildConfig, Edge, Embedding, Graph, GraphError};
-use fer::model::images_tensor;
 use fer::nsl::{
     pairwise_distance, train_step, Classifier, DistanceConfig, DistanceType, GraphRegConfig,
     GraphTerm, Neighbors, Reduction, RegularizedOutput, TransformFn,
@@ -345,7 +344,7 @@ fn expected_edges(threshold: f64) -> Vec<(u32, u32, f64)> {
             }
         }
     }
-    edges.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    edges.sort_by_key(|e| (e.0, e.1));
     edges
 }
 

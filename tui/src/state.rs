@@ -82,6 +82,8 @@ pub struct RunView {
     pub backend: String,
     pub device: String,
     pub adversarial: bool,
+    /// The run has graph regularization (NSL's graph half).
+    pub graph: bool,
     pub epochs: usize,
     pub steps_per_epoch: usize,
     pub batch_size: usize,
@@ -98,6 +100,7 @@ pub struct RunView {
     pub loss: Series,
     pub cross_entropy: Series,
     pub adversarial_loss: Series,
+    pub graph_loss: Series,
     pub accuracy: Series,
     /// Learning rate and images per second, by global step.
     pub learning_rate: Series,
@@ -130,6 +133,7 @@ impl RunView {
             backend: String::new(),
             device: String::new(),
             adversarial: false,
+            graph: false,
             epochs: 0,
             steps_per_epoch: 0,
             batch_size: 0,
@@ -144,6 +148,7 @@ impl RunView {
             loss: series(),
             cross_entropy: series(),
             adversarial_loss: series(),
+            graph_loss: series(),
             learning_rate: series(),
             throughput: series(),
             accuracy: series(),
@@ -208,6 +213,7 @@ impl RunView {
                 backend,
                 device,
                 adversarial,
+                graph,
                 resumed_from_epoch,
                 ..
             } => {
@@ -219,6 +225,7 @@ impl RunView {
                 self.backend.clone_from(backend);
                 self.device.clone_from(device);
                 self.adversarial = *adversarial;
+                self.graph = *graph;
                 self.started.get_or_insert(record.time);
                 self.status = Status::Running;
                 self.failure = None;
@@ -247,6 +254,7 @@ impl RunView {
                 self.cross_entropy.push(x, metrics.categorical_crossentropy);
                 self.adversarial_loss
                     .push(x, metrics.scaled_adversarial_loss);
+                self.graph_loss.push(x, metrics.scaled_graph_loss);
                 self.accuracy.push(x, metrics.categorical_accuracy);
                 self.learning_rate.push(x, *lr);
                 self.throughput.push(x, *images_per_second);
@@ -314,6 +322,7 @@ impl RunView {
             &mut self.loss,
             &mut self.cross_entropy,
             &mut self.adversarial_loss,
+            &mut self.graph_loss,
             &mut self.accuracy,
             &mut self.learning_rate,
             &mut self.throughput,

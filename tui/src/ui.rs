@@ -104,6 +104,9 @@ fn header_lines<'a>(view: &'a RunView, theme: &Theme, now: f64) -> [Line<'a>; 2]
     if view.adversarial {
         who.push(Span::styled("  NSL adversarial", theme.fg(Color::Magenta)));
     }
+    if view.graph {
+        who.push(Span::styled("  NSL graph", theme.fg(Color::Green)));
+    }
     if view.resumes > 0 {
         who.push(Span::raw(format!("  resumed x{}", view.resumes)));
     }
@@ -238,19 +241,32 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
             ("val", val_at(&view.epoch_loss, val.map(|v| v.loss))),
         ],
     );
-    let adversarial_title = titled(
-        "scaled adversarial loss",
-        &[
-            ("", latest(&view.adversarial_loss)),
-            (
-                "val",
-                val_at(
-                    &view.epoch_adversarial,
-                    val.map(|v| v.scaled_adversarial_loss),
+    // With a graph the middle chart also has the scaled graph loss, as "regularization"
+    // to fit narrow terminals (training only: NSL
+    // evaluates without neighbours).
+    let adversarial_title = if view.graph {
+        titled(
+            "regularization",
+            &[
+                ("adv", latest(&view.adversarial_loss)),
+                ("graph", latest(&view.graph_loss)),
+            ],
+        )
+    } else {
+        titled(
+            "scaled adversarial loss",
+            &[
+                ("", latest(&view.adversarial_loss)),
+                (
+                    "val",
+                    val_at(
+                        &view.epoch_adversarial,
+                        val.map(|v| v.scaled_adversarial_loss),
+                    ),
                 ),
-            ),
-        ],
-    );
+            ],
+        )
+    };
     let accuracy_title = titled(
         "accuracy",
         &[
@@ -275,6 +291,7 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
         scale(steps(&view.cross_entropy)),
         scale(steps(&view.adversarial_loss)),
     );
+    let graph_line = scale(steps(&view.graph_loss));
     let (val_loss, val_adv) = (scale(val_loss), scale(val_adv));
     let accuracy_line = steps(&view.accuracy);
     // A pinned run (o) is drawn under the selected one, in gray, by its name.
@@ -313,14 +330,18 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
     // The middle chart (t): the adversarial loss, or the learning rate, or throughput.
     let lr_line = scale(view.learning_rate.window(from, to).to_vec());
     let throughput_line = scale(steps(&view.throughput));
+    let mut regularization_lines: Vec<Line4> = vec![
+        ("adv", &adv_line, Color::Magenta, false),
+        ("val adv", &val_adv, Color::Red, val_adv.len() < 2),
+    ];
+    if view.graph {
+        regularization_lines.push(("graph", &graph_line, Color::Green, false));
+    }
     let (middle_title, middle_lines) = match app.middle_chart {
         MiddleChart::AdversarialLoss => (
             adversarial_title,
             with_pinned(
-                vec![
-                    ("adv", &adv_line, Color::Magenta, false),
-                    ("val adv", &val_adv, Color::Red, val_adv.len() < 2),
-                ],
+                regularization_lines,
                 pinned_lines
                     .as_ref()
                     .map(|l| (pinned_name.as_str(), l.1.as_slice())),

@@ -579,3 +579,28 @@ fn the_cursor_reads_the_values_of_a_past_step() {
     }
     assert_eq!(app.cursor, None);
 }
+
+#[test]
+fn a_graph_regularized_run_charts_its_scaled_graph_loss() {
+    let mut log = live_log();
+    for record in &mut log {
+        match &mut record.event {
+            Event::RunStart { graph, .. } => *graph = true,
+            Event::Step { metrics, .. } => metrics.scaled_graph_loss = 0.0123,
+            _ => {}
+        }
+    }
+    let app = app_with(log, true);
+    let (screen, _) = render(&app, 140, 42, T0 + 40.0);
+    for needle in [
+        "NSL graph",
+        "regularization: adv 0.117  graph 0.012",
+    ] {
+        assert!(screen.contains(needle), "missing {needle:?} in\n{screen}");
+    }
+    assert_eq!(app.view.graph_loss.last(), Some((24.0, 0.0123)));
+
+    // Runs without a graph keep the adversarial chart as it was.
+    let (plain, _) = render(&app_with(live_log(), true), 140, 42, T0 + 40.0);
+    assert!(!plain.contains("NSL graph") && !plain.contains("graph 0"), "{plain}");
+}

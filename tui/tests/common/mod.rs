@@ -32,6 +32,7 @@ pub fn start(resumed_from_epoch: Option<usize>) -> Event {
         backend: "flex".into(),
         device: "cpu".into(),
         adversarial: true,
+        graph: false,
         resumed_from_epoch,
     }
 }
