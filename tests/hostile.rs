@@ -1069,6 +1069,287 @@ fn model_cases() -> Vec<Case> {
     ]
 }
 
+/// Hostile graph files and graph settings, for `fer graph` and `fer train --graph`.
+fn graph_cases() -> Vec<Case> {
+    let file = |bytes: &[u8]| vec![("g.tsv", bytes.to_vec())];
+    let stats = |name: &str, bytes: &[u8], expect: &[&str]| {
+        case(name, file(bytes), &["graph", "stats", "g.tsv"], expect)
+    };
+    let trained = |name: &str, bytes: &[u8], expect: &[&str]| {
+        let args = train(&["--graph", "g.tsv", "--epochs", "1"]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        case(name, file(bytes), &args, expect)
+    };
+    let build = |name: &str, extra: &[&str], expect: &[&str]| {
+        let args = [
+            &["graph", "build", "--data", "synthetic:40", "--out", "g.tsv"][..],
+            extra,
+        ]
+        .concat();
+        case(name, vec![], &args, expect)
+    };
+    let flag = |name: &str, extra: &[&str], expect: &[&str]| {
+        let args = train(&[&["--graph", "g.tsv"][..], extra].concat());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        case(name, file(b"0\t1\n"), &args, expect)
+    };
+    vec![
+        case(
+            "graph: no such file",
+            vec![],
+            &["graph", "stats", "none.tsv"],
+            &["none.tsv", "No such file"],
+        ),
+        stats(
+            "graph: one field",
+            b"0\t1\n7\n",
+            &["g.tsv:2:", "found 1 tab-separated field"],
+        ),
+        stats(
+            "graph: spaces, not tabs",
+            b"0 1 0.5\n",
+            &["g.tsv:1:", "found 1"],
+        ),
+        stats(
+            "graph: four fields",
+            b"0\t1\t0.5\tx\n",
+            &["g.tsv:1:", "found 4"],
+        ),
+        stats(
+            "graph: negative id",
+            b"-3\t1\n",
+            &["g.tsv:1:", "source '-3' is not a face id"],
+        ),
+        stats(
+            "graph: id a word",
+            b"0\tface\n",
+            &["target 'face' is not a face id"],
+        ),
+        stats(
+            "graph: id beyond u32",
+            b"0\t99999999999\n",
+            &["target '99999999999'"],
+        ),
+        stats(
+            "graph: NaN weight",
+            b"0\t1\tnan\n",
+            &["weight 'nan' is not a finite number >= 0"],
+        ),
+        stats("graph: negative weight", b"0\t1\t-1\n", &["weight '-1'"]),
+        stats(
+            "graph: infinite weight",
+            b"0\t1\t1e39\n",
+            &["weight '1e39'"],
+        ),
+        stats(
+            "graph: binary",
+            b"0\t1\n\xff\xfe\t\x00\n",
+            &["g.tsv:2:", "not UTF-8"],
+        ),
+        case(
+            "graph stats: data that is not there",
+            file(b"0\t1\n"),
+            &["graph", "stats", "g.tsv", "--data", "none.csv"],
+            &["none.csv"],
+        ),
+        trained("train graph: bad line", b"0\t1\nbad\n", &["g.tsv:2:"]),
+        trained(
+            "train graph: empty",
+            b"",
+            &["g.tsv: no training face has a neighbour", "0 edges"],
+        ),
+        trained(
+            "train graph: ids off the data",
+            b"500\t501\t1\n",
+            &["no training face has a neighbour"],
+        ),
+        case(
+            "train graph: missing",
+            vec![],
+            &["train", "--data", "synthetic:60", "--graph", "none.tsv"],
+            &["none.tsv"],
+        ),
+        flag(
+            "graph flag: multiplier a word",
+            &["--graph-multiplier", "lots"],
+            &["--graph-multiplier", "lots"],
+        ),
+        flag(
+            "graph flag: negative multiplier",
+            &["--graph-multiplier=-1"],
+            &["graph.multiplier (flag --graph-multiplier)"],
+        ),
+        flag(
+            "graph flag: infinite multiplier",
+            &["--graph-multiplier", "inf"],
+            &["graph.multiplier", "finite"],
+        ),
+        flag(
+            "graph flag: zero neighbours",
+            &["--max-neighbors", "0"],
+            &["graph.max_neighbors (flag --max-neighbors)"],
+        ),
+        flag(
+            "graph flag: negative neighbours",
+            &["--max-neighbors=-2"],
+            &["--max-neighbors"],
+        ),
+        flag(
+            "graph flag: unknown distance",
+            &["--distance-type", "euclid"],
+            &["'euclid' is not one of"],
+        ),
+        flag(
+            "graph flag: unknown reduction",
+            &["--graph-reduction", "avg"],
+            &["'avg' is not one of"],
+        ),
+        flag(
+            "graph flag: unknown transform",
+            &["--transform-fn", "tanh"],
+            &["'tanh' is not one of"],
+        ),
+        flag(
+            "graph flag: unknown output",
+            &["--graph-output", "features"],
+            &["'features' is not one of"],
+        ),
+        flag(
+            "graph flag: batch axis",
+            &["--sum-over-axis", "0"],
+            &["graph.distance.sum_over_axis", "class axis"],
+        ),
+        flag(
+            "graph flag: cosine without axis",
+            &["--distance-type", "cosine"],
+            &["set it to -1"],
+        ),
+        flag(
+            "graph flag: divergence of logits",
+            &[
+                "--distance-type",
+                "kl_divergence",
+                "--sum-over-axis=-1",
+                "--graph-output",
+                "logits",
+            ],
+            &["graph.distance.distance_type", "probability distributions"],
+        ),
+        case(
+            "graph flag: setting without a graph",
+            vec![],
+            &["train", "--data", "synthetic:60", "--distance-type", "l1"],
+            &["also pass --graph FILE"],
+        ),
+        config_case(
+            "graph table without file",
+            "[graph]\nmultiplier = 0.1\n",
+            &["missing field `file`"],
+        ),
+        config_case(
+            "graph table stray field",
+            "[graph]\nfile = \"g.tsv\"\nneighbours = 2\n",
+            &["unknown field `neighbours`"],
+        ),
+        config_case(
+            "graph table bad distance",
+            "[graph]\nfile = \"g.tsv\"\n[graph.distance]\ndistance_type = \"l3\"\n",
+            &["unknown variant `l3`"],
+        ),
+        config_case(
+            "graph table empty file",
+            "[graph]\nfile = \"\"\n",
+            &["graph.file", "must name a graph file"],
+        ),
+        build(
+            "graph build: threshold above 1",
+            &["--similarity-threshold", "1.5"],
+            &["similarity threshold 1.5 is not in [0, 1]"],
+        ),
+        build(
+            "graph build: threshold NaN",
+            &["--similarity-threshold", "NaN"],
+            &["similarity threshold NaN"],
+        ),
+        build(
+            "graph build: top 0",
+            &["--top-k", "0"],
+            &["top k must be at least 1"],
+        ),
+        build(
+            "graph build: too many splits",
+            &["--lsh-splits", "40"],
+            &["40 LSH splits"],
+        ),
+        build(
+            "graph build: zero rounds",
+            &["--lsh-splits", "2", "--lsh-rounds", "0"],
+            &["LSH rounds must be at least 1"],
+        ),
+        build(
+            "graph build: zero batch",
+            &["--batch-size", "0"],
+            &["--batch-size must be at least 1"],
+        ),
+        build(
+            "graph build: edge cap",
+            &["--similarity-threshold", "0", "--max-edges", "5"],
+            &["more than 5 edges"],
+        ),
+        build(
+            "graph build: missing checkpoint",
+            &["--checkpoint", "none.ckpt"],
+            &["none.ckpt"],
+        ),
+        build(
+            "graph build: model embedding without model",
+            &["--embedding", "penultimate"],
+            &["needs --checkpoint"],
+        ),
+        case(
+            "graph build: checkpoint that is not one",
+            vec![("bad.ckpt", b"FERCKPT2 not really".to_vec())],
+            &[
+                "graph",
+                "build",
+                "--data",
+                "synthetic:40",
+                "--out",
+                "g.tsv",
+                "--checkpoint",
+                "bad.ckpt",
+            ],
+            &["bad.ckpt"],
+        ),
+        case(
+            "graph build: output exists",
+            file(b"0\t1\n"),
+            &["graph", "build", "--data", "synthetic:40", "--out", "g.tsv"],
+            &["g.tsv exists: pass --force"],
+        ),
+        case(
+            "graph build: output in a file",
+            vec![("f", b"x".to_vec())],
+            &[
+                "graph",
+                "build",
+                "--data",
+                "synthetic:40",
+                "--out",
+                "f/g.tsv",
+                "--similarity-threshold",
+                "0.5",
+            ],
+            &["f/g.tsv"],
+        ),
+    ]
+}
+
+#[test]
+fn graph_commands_refuse_hostile_graphs_and_settings() {
+    check(&graph_cases());
+}
+
 #[test]
 fn data_tools_refuse_hostile_files_naming_them() {
     check(&data_cases());
@@ -1096,10 +1377,11 @@ fn the_suite_covers_every_command() {
         train_flag_cases().len(),
         config_cases().len(),
         model_cases().len(),
+        graph_cases().len(),
     ];
     // fer-tui's hostile cases live in tui/tests/hostile.rs.
     assert!(
-        groups.iter().sum::<usize>() >= 150,
+        groups.iter().sum::<usize>() >= 200,
         "{groups:?}: the suite shrank"
     );
 }

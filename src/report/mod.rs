@@ -379,9 +379,15 @@ fn summary_blocks(sections: &[RunSection], blocks: &mut Vec<Block>) {
         blocks.push(Block::Heading(3, "Robustness side by side".into()));
         let mut header = vec!["attack".to_string(), "epsilon".to_string()];
         header.extend(attacked.iter().map(|s| {
-            let kind = match s.config.as_ref().map(|c| c.adversarial.is_some()) {
-                Some(true) => "NSL",
-                Some(false) => "plain",
+            let kind = match s
+                .config
+                .as_ref()
+                .map(|c| (c.adversarial.is_some(), c.graph.is_some()))
+            {
+                Some((true, true)) => "NSL adv+graph",
+                Some((true, false)) => "NSL",
+                Some((false, true)) => "NSL graph",
+                Some((false, false)) => "plain",
                 None => "?",
             };
             format!("{} ({kind})", s.name)
@@ -453,6 +459,18 @@ fn section_blocks(
                 None => "no adversarial regularization".into(),
             }
         ));
+        if let Some(graph) = &config.graph {
+            let reg = &graph.regularization;
+            facts.push(format!(
+                "NSL graph regularization over {}: multiplier {}, max_neighbors {}{}, {} distance of the {}",
+                graph.file.display(),
+                reg.multiplier,
+                reg.max_neighbors,
+                if graph.add_undirected_edges { " (undirected)" } else { "" },
+                reg.distance.distance_type.name(),
+                format!("{:?}", reg.output).to_lowercase(),
+            ));
+        }
         facts.push(format!("split: {}", split_text(&config.split)));
     }
     facts.push(format!("classes: {}", info.classes.join(", ")));
@@ -497,6 +515,7 @@ fn section_blocks(
                 "loss",
                 "accuracy",
                 "scaled adv. loss",
+                "scaled graph loss",
                 "val loss",
                 "val accuracy",
                 "val scaled adv. loss",
@@ -517,6 +536,7 @@ fn section_blocks(
                         fixed(r.train.loss),
                         fixed(r.train.categorical_accuracy),
                         fixed(r.train.scaled_adversarial_loss),
+                        fixed(r.train.scaled_graph_loss),
                         val(|m| m.loss),
                         val(|m| m.categorical_accuracy),
                         val(|m| m.scaled_adversarial_loss),

@@ -88,13 +88,21 @@ impl Drawing for Curves<'_> {
         root.fill(&WHITE).map_err(DrawError::of)?;
         let history = self.0;
         type Pick = fn(&crate::run::events::Metrics) -> f64;
-        let panels: [(&str, Pick); 4] = [
+        let mut panels: Vec<(&str, Pick)> = vec![
             ("loss", |m| m.loss),
             ("categorical cross-entropy", |m| m.categorical_crossentropy),
             ("scaled adversarial loss", |m| m.scaled_adversarial_loss),
             ("accuracy", |m| m.categorical_accuracy),
         ];
-        for (area, (title, pick)) in root.split_evenly((2, 2)).iter().zip(panels) {
+        // A graph-regularized run gets a fifth panel (validation is 0: NSL evaluates without
+        // neighbours).
+        let grid = if history.iter().any(|r| r.train.scaled_graph_loss != 0.0) {
+            panels.insert(3, ("scaled graph loss", |m| m.scaled_graph_loss));
+            (2, 3)
+        } else {
+            (2, 2)
+        };
+        for (area, (title, pick)) in root.split_evenly(grid).iter().zip(panels) {
             let train: Vec<(f64, f64)> = history
                 .iter()
                 .map(|r| (r.epoch as f64, pick(&r.train)))
@@ -157,7 +165,7 @@ impl Drawing for Curves<'_> {
 }
 
 /// Loss, cross-entropy, scaled adversarial loss and accuracy by epoch, train and validation
-/// (the study's Fig. 5.4 curves).
+/// (the study's Fig. 5.4 curves), and the scaled graph loss when the run has one.
 pub fn training_curves(history: &[EpochRecord]) -> Result<Figure, DrawError> {
     Figure::render(&Curves(history), (1000, 720))
 }

@@ -592,15 +592,15 @@ fn a_graph_regularized_run_charts_its_scaled_graph_loss() {
     }
     let app = app_with(log, true);
     let (screen, _) = render(&app, 140, 42, T0 + 40.0);
-    for needle in [
-        "NSL graph",
-        "regularization: adv 0.117  graph 0.012",
-    ] {
+    for needle in ["NSL graph", "regularization: adv 0.117  graph 0.012"] {
         assert!(screen.contains(needle), "missing {needle:?} in\n{screen}");
     }
     assert_eq!(app.view.graph_loss.last(), Some((24.0, 0.0123)));
 
     // Runs without a graph keep the adversarial chart as it was.
     let (plain, _) = render(&app_with(live_log(), true), 140, 42, T0 + 40.0);
-    assert!(!plain.contains("NSL graph") && !plain.contains("graph 0"), "{plain}");
+    assert!(
+        !plain.contains("NSL graph") && !plain.contains("graph 0"),
+        "{plain}"
+    );
 }
