@@ -30,7 +30,7 @@ evcxr_jupyter --install >/dev/null
 
 status=0
 # notebook:minimum inline pictures:minimum HTML tables
-for entry in 01-data:2:1 02-model:0:3 03-adversarial-training:1:0 04-evaluation:2:1 05-three-emotions:1:2; do
+for entry in 01-data:2:1 02-model:0:3 03-adversarial-training:1:0 04-evaluation:2:1 05-three-emotions:1:2 06-graph-regularization:2:0; do
     IFS=: read -r name pictures tables <<< "$entry"
     export EVCXR_TMPDIR="$OUT/build-$name"
     mkdir -p "$EVCXR_TMPDIR"

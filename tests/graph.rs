@@ -1,15 +1,12 @@
-//! NSL's graph half against values derived by hand: distances and reductions, the training
-//! step of a fixed linear model, graph building on vectors of known similarity, and a tiny
-//! network that learns with a graph.
+//! NSL's graph half against values derived by hand: distances and reductions, graph building
+//! on vectors of known similarity, and a tiny network that learns with a graph (the graph
+//! training step of a fixed linear model is in `nsl.rs`, beside the adversarial one).
 
-use burn::module::{Module, Param};
-use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use fer::data::synth::{synthesize, SynthConfig};
 use fer::graph::{build_graph, BuildConfig, Edge, Embedding, Graph, GraphError};
 use fer::nsl::{
-    pairwise_distance, train_step, Classifier, DistanceConfig, DistanceType, GraphRegConfig,
-    GraphTerm, Neighbors, Reduction, RegularizedOutput, TransformFn,
+    pairwise_distance, DistanceConfig, DistanceType, GraphRegConfig, Reduction, TransformFn,
 };
 use fer::train::{GraphTraining, ModelChoice, RunOptions, TrainConfig, Training};
 
@@ -161,156 +158,6 @@ fn transforms_apply_to_both_sides_and_no_weight_means_no_loss() {
         &DistanceConfig::default(),
     );
     assert_eq!(d.into_scalar::<f32>(), 0.0);
-}
-
-// ---- the training step of a fixed linear model ----
-
-const W: [[f64; 3]; 4] = [
-    [0.5, -0.3, 0.1],
-    [0.2, 0.4, -0.6],
-    [-0.7, 0.1, 0.3],
-    [0.3, 0.2, -0.1],
-];
-const X: [[f64; 4]; 2] = [[0.2, 0.4, 0.6, 0.8], [0.9, 0.1, 0.5, 0.3]];
-const Y: [usize; 2] = [0, 2];
-/// Neighbours: face 0 has one (weight 0.5), face 1 two (weights 1 and 0.25).
-const NEIGHBOURS: [[f64; 4]; 3] = [
-    [0.1, 0.5, 0.5, 0.9],
-    [0.8, 0.0, 0.6, 0.2],
-    [0.3, 0.3, 0.3, 0.3],
-];
-const OWNERS: [usize; 3] = [0, 1, 1];
-const NEIGHBOUR_WEIGHTS: [f64; 3] = [0.5, 1.0, 0.25];
-
-#[derive(Module, Debug)]
-struct LinearModel {
-    linear: Linear,
-}
-
-impl Classifier for LinearModel {
-    fn logits(&self, images: Tensor<4>) -> Tensor<2> {
-        self.linear.forward(images.flatten(1, 3))
-    }
-}
-
-fn model(device: &Device) -> LinearModel {
-    let mut linear = LinearConfig::new(4, 3).with_bias(false).init(device);
-    let w: Vec<f32> = W.iter().flatten().map(|&v| v as f32).collect();
-    linear.weight =
-        Param::from_tensor(Tensor::<1>::from_floats(w.as_slice(), device).reshape([4, 3]));
-    LinearModel { linear }
-}
-
-fn images(faces: &[[f64; 4]], device: &Device) -> Tensor<4> {
-    let x: Vec<f32> = faces.iter().flatten().map(|&v| v as f32).collect();
-    Tensor::<1>::from_floats(x.as_slice(), device).reshape([faces.len(), 1, 2, 2])
-}
-
-fn probabilities(w: &[[f64; 3]; 4], x: &[f64; 4]) -> [f64; 3] {
-    let logits: [f64; 3] = std::array::from_fn(|k| (0..4).map(|i| x[i] * w[i][k]).sum());
-    let max = logits.iter().cloned().fold(f64::MIN, f64::max);
-    let z: f64 = logits.iter().map(|l| (l - max).exp()).sum();
-    logits.map(|l| (l - max).exp() / z)
-}
-
-/// NSL's loss by hand: mean cross-entropy plus multiplier times the weighted squared
-/// difference of probabilities over the values with a non-zero weight (3 pairs x 3).
-fn hand_loss(w: &[[f64; 3]; 4], multiplier: f64) -> (f64, f64) {
-    let ce = (0..2)
-        .map(|e| -probabilities(w, &X[e])[Y[e]].ln())
-        .sum::<f64>()
-        / 2.0;
-    let graph: f64 = (0..3)
-        .map(|n| {
-            let (p, q) = (
-                probabilities(w, &X[OWNERS[n]]),
-                probabilities(w, &NEIGHBOURS[n]),
-            );
-            NEIGHBOUR_WEIGHTS[n] * (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>()
-        })
-        .sum::<f64>()
-        / 9.0;
-    (ce, multiplier * graph)
-}
-
-#[test]
-fn graph_step_loss_and_gradient_equal_the_hand_derived_ones() {
-    let device = Device::flex().autodiff();
-    let model = model(&device);
-    let config = GraphRegConfig::default().multiplier(20.0).max_neighbors(2);
-    let term = GraphTerm {
-        config: &config,
-        neighbors: Neighbors {
-            images: images(&NEIGHBOURS, &device),
-            owners: OWNERS.to_vec(),
-            weights: NEIGHBOUR_WEIGHTS.iter().map(|&w| w as f32).collect(),
-            slots: 4,
-        },
-    };
-    let labels = Tensor::<1, Int>::from_ints([Y[0] as i64, Y[1] as i64], &device);
-    let (grads, stats) = train_step(&model, images(&X, &device), labels, None, Some(term));
-    let (ce, graph) = hand_loss(&W, 20.0);
-    close(stats.cross_entropy, ce);
-    close(stats.scaled_graph_loss, graph);
-    assert!(graph > 1e-3, "the neighbours are not already equal");
-    close(stats.loss(), ce + graph);
-    assert_eq!(stats.scaled_adversarial_loss, 0.0);
-
-    // The parameter gradient is that of the total, by central differences.
-    let got: Vec<f32> = grads
-        .get::<2>(model.linear.weight.id)
-        .unwrap()
-        .into_data()
-        .try_to_vec()
-        .unwrap();
-    let h = 1e-5;
-    for i in 0..4 {
-        for k in 0..3 {
-            let shifted = |delta: f64| {
-                let mut w = W;
-                w[i][k] += delta;
-                let (ce, graph) = hand_loss(&w, 20.0);
-                ce + graph
-            };
-            let want = (shifted(h) - shifted(-h)) / (2.0 * h);
-            let g = got[i * 3 + k] as f64;
-            assert!((g - want).abs() < 2e-5, "dW[{i}][{k}] = {g}, want {want}");
-        }
-    }
-}
-
-#[test]
-fn graph_and_adversarial_terms_add_up() {
-    let device = Device::flex().autodiff();
-    let config = GraphRegConfig::default()
-        .multiplier(0.7)
-        .max_neighbors(2)
-        .output(RegularizedOutput::Logits);
-    let term = || GraphTerm {
-        config: &config,
-        neighbors: Neighbors {
-            images: images(&NEIGHBOURS, &device),
-            owners: OWNERS.to_vec(),
-            weights: NEIGHBOUR_WEIGHTS.iter().map(|&w| w as f32).collect(),
-            slots: 4,
-        },
-    };
-    let labels = || Tensor::<1, Int>::from_ints([Y[0] as i64, Y[1] as i64], &device);
-    let adversarial = fer::nsl::AdvRegConfig::default().multiplier(0.3);
-    let step =
-        |adv, graph| train_step(&model(&device), images(&X, &device), labels(), adv, graph).1;
-    let both = step(Some(&adversarial), Some(term()));
-    let graph_only = step(None, Some(term()));
-    let adversarial_only = step(Some(&adversarial), None);
-    close(both.scaled_graph_loss, graph_only.scaled_graph_loss);
-    assert!(both.scaled_adversarial_loss > 0.0);
-    close(
-        both.loss(),
-        both.cross_entropy + both.scaled_adversarial_loss + both.scaled_graph_loss,
-    );
-    // With the graph in the clean backward, the attack follows L_lab + L_graph: a
-    // different direction, so a different adversarial loss.
-    assert!((both.scaled_adversarial_loss - adversarial_only.scaled_adversarial_loss).abs() > 1e-7);
 }
 
 // ---- building graphs ----

@@ -1,9 +1,12 @@
-//! The adversarial step against values derived by hand for a small linear model.
+//! The adversarial and graph steps against values derived by hand for a small linear model.
 
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use fer::nsl::{adversarial_examples, perturb, train_step, AdvNorm, AdvRegConfig, Classifier};
+use fer::nsl::{
+    adversarial_examples, perturb, train_step, AdvNorm, AdvRegConfig, Classifier, GraphRegConfig,
+    GraphTerm, Neighbors, RegularizedOutput,
+};
 
 const W: [[f64; 3]; 4] = [
     [0.5, -0.3, 0.1],
@@ -43,15 +46,17 @@ fn inputs(device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
 
 // ---- the same computation by hand, in f64 ----
 
-fn softmax_ce(x: &[f64; 4], y: usize) -> (Vec<f64>, f64) {
-    let logits: Vec<f64> = (0..3)
-        .map(|k| (0..4).map(|i| x[i] * W[i][k]).sum())
-        .collect();
+/// Class probabilities of `x` under weights `w`.
+fn probabilities(w: &[[f64; 3]; 4], x: &[f64; 4]) -> [f64; 3] {
+    let logits: [f64; 3] = std::array::from_fn(|k| (0..4).map(|i| x[i] * w[i][k]).sum());
     let max = logits.iter().cloned().fold(f64::MIN, f64::max);
     let z: f64 = logits.iter().map(|l| (l - max).exp()).sum();
-    let p: Vec<f64> = logits.iter().map(|l| (l - max).exp() / z).collect();
-    let ce = -(p[y].ln());
-    (p, ce)
+    logits.map(|l| (l - max).exp() / z)
+}
+
+fn softmax_ce(x: &[f64; 4], y: usize) -> (Vec<f64>, f64) {
+    let p = probabilities(&W, x);
+    (p.to_vec(), -(p[y].ln()))
 }
 
 /// d(mean CE)/dx for example `e`: W (p - onehot) / batch.
@@ -284,5 +289,121 @@ fn random_starts_fill_the_l2_ball_and_l1_projection_is_refused() {
     assert!(
         refused.reason.contains("l2 and infinity balls only"),
         "{refused}"
+    );
+}
+
+// ---- the graph step (NSL's GraphRegularization) ----
+
+/// Neighbours: face 0 has one (weight 0.5), face 1 two (weights 1 and 0.25).
+const NEIGHBOURS: [[f64; 4]; 3] = [
+    [0.1, 0.5, 0.5, 0.9],
+    [0.8, 0.0, 0.6, 0.2],
+    [0.3, 0.3, 0.3, 0.3],
+];
+const OWNERS: [usize; 3] = [0, 1, 1];
+const NEIGHBOUR_WEIGHTS: [f64; 3] = [0.5, 1.0, 0.25];
+
+/// The graph term of the two faces of `inputs` under `config`.
+fn graph_term<'a>(config: &'a GraphRegConfig, device: &Device) -> GraphTerm<'a> {
+    let x: Vec<f32> = NEIGHBOURS.iter().flatten().map(|&v| v as f32).collect();
+    GraphTerm {
+        config,
+        neighbors: Neighbors {
+            images: Tensor::<1>::from_floats(x.as_slice(), device).reshape([3, 1, 2, 2]),
+            owners: OWNERS.to_vec(),
+            weights: NEIGHBOUR_WEIGHTS.iter().map(|&w| w as f32).collect(),
+            slots: 4,
+        },
+    }
+}
+
+/// NSL's loss by hand: mean cross-entropy plus multiplier times the weighted squared
+/// difference of probabilities over the values with a non-zero weight (3 pairs x 3).
+fn hand_loss(w: &[[f64; 3]; 4], multiplier: f64) -> (f64, f64) {
+    let ce = (0..2)
+        .map(|e| -probabilities(w, &X[e])[Y[e]].ln())
+        .sum::<f64>()
+        / 2.0;
+    let graph: f64 = (0..3)
+        .map(|n| {
+            let (p, q) = (
+                probabilities(w, &X[OWNERS[n]]),
+                probabilities(w, &NEIGHBOURS[n]),
+            );
+            NEIGHBOUR_WEIGHTS[n] * (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>()
+        })
+        .sum::<f64>()
+        / 9.0;
+    (ce, multiplier * graph)
+}
+
+#[test]
+fn graph_step_loss_and_gradient_equal_the_hand_derived_ones() {
+    let device = Device::flex().autodiff();
+    let model = model(&device);
+    let config = GraphRegConfig::default().multiplier(20.0).max_neighbors(2);
+    let (images, labels) = inputs(&device);
+    let term = graph_term(&config, &device);
+    let (grads, stats) = train_step(&model, images, labels, None, Some(term));
+    let (ce, graph) = hand_loss(&W, 20.0);
+    close_to(stats.cross_entropy, ce);
+    close_to(stats.scaled_graph_loss, graph);
+    assert!(graph > 1e-3, "the neighbours are not already equal");
+    close_to(stats.loss(), ce + graph);
+    assert_eq!(stats.scaled_adversarial_loss, 0.0);
+
+    // The parameter gradient is that of the total, by central differences.
+    let got: Vec<f32> = grads
+        .get::<2>(model.linear.weight.id)
+        .unwrap()
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    let h = 1e-5;
+    for i in 0..4 {
+        for k in 0..3 {
+            let shifted = |delta: f64| {
+                let mut w = W;
+                w[i][k] += delta;
+                let (ce, graph) = hand_loss(&w, 20.0);
+                ce + graph
+            };
+            let want = (shifted(h) - shifted(-h)) / (2.0 * h);
+            let g = got[i * 3 + k] as f64;
+            assert!((g - want).abs() < 2e-5, "dW[{i}][{k}] = {g}, want {want}");
+        }
+    }
+}
+
+#[test]
+fn graph_and_adversarial_terms_add_up() {
+    let device = Device::flex().autodiff();
+    let config = GraphRegConfig::default()
+        .multiplier(0.7)
+        .max_neighbors(2)
+        .output(RegularizedOutput::Logits);
+    let adversarial = AdvRegConfig::default().multiplier(0.3);
+    let step = |adv, graph| {
+        let (images, labels) = inputs(&device);
+        train_step(&model(&device), images, labels, adv, graph).1
+    };
+    let both = step(Some(&adversarial), Some(graph_term(&config, &device)));
+    let graph_only = step(None, Some(graph_term(&config, &device)));
+    let adversarial_only = step(Some(&adversarial), None);
+    close_to(both.scaled_graph_loss, graph_only.scaled_graph_loss);
+    assert!(both.scaled_adversarial_loss > 0.0);
+    close_to(
+        both.loss(),
+        both.cross_entropy + both.scaled_adversarial_loss + both.scaled_graph_loss,
+    );
+    // With the graph in the clean backward, the attack follows L_lab + L_graph: a
+    // different direction, so a different adversarial loss.
+    assert!((both.scaled_adversarial_loss - adversarial_only.scaled_adversarial_loss).abs() > 1e-7);
+}
+
+fn close_to(got: f64, want: f64) {
+    assert!(
+        (got - want).abs() < 1e-5 * want.abs().max(1.0),
+        "got {got}, want {want}"
     );
 }

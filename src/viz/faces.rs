@@ -1,4 +1,7 @@
-//! Grids of faces: samples per emotion, and the faces a model got wrong.
+//! Grids of faces: samples per emotion, the faces a model got wrong, and faces beside their
+//! graph neighbours.
+
+use std::collections::HashMap;
 
 use plotters::prelude::*;
 use rand::seq::SliceRandom;
@@ -7,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::figure::{ensure_font, DrawError, Figure};
 use crate::data::{Dataset, SIDE};
+use crate::graph::Graph;
 
 /// Pixels per face in the grids (48 x 2).
 const CELL: u32 = 96;
@@ -129,6 +133,60 @@ pub fn misclassified_grid(
         let name = |c: u8| classes.get(c as usize).map_or("?", |e| e.name());
         canvas.text(format!("#{row} {}", name(truth)), x, y + CELL + 2);
         canvas.text(format!("-> {}", name(predicted)), x, y + CELL + 18);
+    }
+    canvas.finish()
+}
+
+/// Each face of `faces` (ids: 0-based data rows) beside its `neighbours` heaviest
+/// neighbours in `graph`, each captioned with its id and class, the neighbours also with the
+/// edge weight: what graph regularization pulls each face towards.
+///
+/// ```
+/// use fer::data::synth;
+/// use fer::graph::{Edge, Graph};
+/// let ds = synth::synthesize(&synth::SynthConfig { n: 6, seed: 1, ..Default::default() })?;
+/// let graph = Graph::from_edges([Edge::new(0, 3, 0.9), Edge::new(0, 5, 0.8)]);
+/// let grid = fer::viz::neighbor_grid(&ds, &graph, &[0, 1], 3).unwrap();
+/// assert!(grid.png().starts_with(b"\x89PNG"));
+/// # Ok::<(), fer::data::DataError>(())
+/// ```
+pub fn neighbor_grid(
+    dataset: &Dataset,
+    graph: &Graph,
+    faces: &[u32],
+    neighbours: usize,
+) -> Result<Figure, DrawError> {
+    let position: HashMap<u32, usize> = (0..dataset.len())
+        .map(|i| (dataset.source_row(i) as u32, i))
+        .collect();
+    let caption = 36;
+    let cell_w = CELL + 2 * GAP + 40;
+    let width = (neighbours as u32 + 1) * cell_w + 2 * GAP;
+    let height = (faces.len() as u32).max(1) * (CELL + caption + GAP) + GAP;
+    let mut canvas = Canvas::new(width, height);
+    let class_of = |i: usize| dataset.class_of(i).map_or("-", |e| e.name());
+    for (line, id) in faces.iter().enumerate() {
+        let y = GAP + line as u32 * (CELL + caption + GAP);
+        let Some(&face) = position.get(id) else {
+            canvas.text(format!("#{id}: not a face of the data"), GAP, y + CELL / 2);
+            continue;
+        };
+        canvas.face(dataset.face(face), GAP + 20, y);
+        canvas.text(format!("#{id} {}", class_of(face)), GAP, y + CELL + 2);
+        canvas.text("face".into(), GAP, y + CELL + 18);
+        let mut edges: Vec<_> = graph
+            .out_edges(*id)
+            .iter()
+            .filter_map(|e| position.get(&e.target).map(|&i| (i, e.weight)))
+            .collect();
+        edges.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (k, (neighbour, weight)) in edges.into_iter().take(neighbours).enumerate() {
+            let x = 2 * GAP + (k as u32 + 1) * cell_w;
+            canvas.face(dataset.face(neighbour), x + 20, y);
+            let row = dataset.source_row(neighbour);
+            canvas.text(format!("#{row} {}", class_of(neighbour)), x, y + CELL + 2);
+            canvas.text(format!("weight {weight:.3}"), x, y + CELL + 18);
+        }
     }
     canvas.finish()
 }

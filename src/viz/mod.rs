@@ -7,7 +7,7 @@ mod figure;
 mod plots;
 mod tables;
 
-pub use faces::{face_grid, misclassified_grid};
+pub use faces::{face_grid, misclassified_grid, neighbor_grid};
 pub use figure::{DrawError, Figure};
 pub use plots::{class_counts, confusion_heatmap, training_curves};
 
