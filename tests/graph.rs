@@ -429,6 +429,41 @@ fn a_tiny_network_learns_with_graph_regularization() {
         .unwrap();
     close(first, outcome.history[0].train.scaled_graph_loss);
 
+    // Resuming needs the same graph: another one is refused, naming it.
+    let fewer = Graph::from_edges(graph.edges().iter().copied().skip(1));
+    fewer.write_tsv(&file).unwrap();
+    let longer = TrainConfig {
+        epochs: 5,
+        ..config.clone()
+    };
+    let resumed = Training::new(&longer)
+        .validate_on(&val)
+        .save(RunOptions {
+            root: dir.path().to_path_buf(),
+            name: Some("graph".into()),
+            resume: true,
+            ..Default::default()
+        })
+        .fit(&train);
+    let error = resumed.unwrap_err().to_string();
+    assert!(
+        error.starts_with("cannot resume: graph differs from the run's (run: edges crc "),
+        "{error}"
+    );
+    graph.write_tsv(&file).unwrap();
+    let resumed = Training::new(&longer)
+        .validate_on(&val)
+        .save(RunOptions {
+            root: dir.path().to_path_buf(),
+            name: Some("graph".into()),
+            resume: true,
+            ..Default::default()
+        })
+        .fit(&train)
+        .unwrap();
+    assert_eq!(resumed.history.len(), 5);
+    assert_eq!(resumed.history[..4], outcome.history[..]);
+
     // A graph that joins no two training faces is refused, naming the file.
     let elsewhere = dir.path().join("elsewhere.tsv");
     std::fs::write(&elsewhere, "50000\t50001\t0.9\n").unwrap();

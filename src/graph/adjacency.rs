@@ -86,6 +86,17 @@ impl Graph {
         Graph::from_edges(self.edges.iter().copied().chain(reversed))
     }
 
+    /// CRC-32 of the edges: equal graphs, however their files were written, agree.
+    pub fn fingerprint(&self) -> u32 {
+        let mut hasher = crc32fast::Hasher::new();
+        for e in &self.edges {
+            hasher.update(&e.source.to_le_bytes());
+            hasher.update(&e.target.to_le_bytes());
+            hasher.update(&e.weight.to_le_bytes());
+        }
+        hasher.finalize()
+    }
+
     /// Keeps at most `k` out-edges per face: the heaviest, ties to the smaller target id.
     pub fn keep_top(&self, k: usize) -> Graph {
         let mut kept = Vec::with_capacity(self.edges.len().min(k * self.edges.len()));

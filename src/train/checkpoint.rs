@@ -52,6 +52,9 @@ pub struct CheckpointState {
 pub struct DataFingerprints {
     pub train: Fingerprint,
     pub validation: Option<Fingerprint>,
+    /// CRC-32 of the graph's edges, for graph regularization (absent in older checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<u32>,
 }
 
 /// Writes a checkpoint to `path` atomically.

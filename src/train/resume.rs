@@ -51,6 +51,15 @@ pub(super) fn resume_state(
                 });
             }
         }
+        if saved.graph != data.graph {
+            let show =
+                |crc: Option<u32>| crc.map_or("none".into(), |c| format!("edges crc {c:08x}"));
+            return Err(TrainError::ResumeMismatch {
+                field: "graph".into(),
+                saved: show(saved.graph),
+                given: show(data.graph),
+            });
+        }
     }
     Ok(Some(ckpt))
 }

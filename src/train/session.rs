@@ -115,17 +115,19 @@ impl<'a, 'o> Session<'a, 'o> {
             .model
             .resolve(classes.len())
             .map_err(|e| e.within("model"))?;
-        let neighbors = config
+        let packed = config
             .graph
             .as_ref()
             .map(|graph| pack_neighbors(graph, train))
             .transpose()?;
+        let (neighbors, graph_fingerprint) = packed.unzip();
         let device = compute.device()?;
         let train_device = device.clone().autodiff();
 
         let data = DataFingerprints {
             train: train.fingerprint(),
             validation: validation.map(Dataset::fingerprint),
+            graph: graph_fingerprint,
         };
         let adam = AdamConfig::new().with_epsilon(config.adam_epsilon as f32);
         let (opened, resumed) = match &saved {
@@ -647,9 +649,14 @@ impl Running {
     }
 }
 
-/// Reads the run's graph and chooses each training face's neighbours (NSL's `pack_nbrs`).
-fn pack_neighbors(graph: &GraphTraining, train: &Dataset) -> Result<NeighborTable, TrainError> {
+/// Reads the run's graph and chooses each training face's neighbours (NSL's `pack_nbrs`);
+/// with the graph's fingerprint, which a resumed run must match.
+fn pack_neighbors(
+    graph: &GraphTraining,
+    train: &Dataset,
+) -> Result<(NeighborTable, u32), TrainError> {
     let edges = Graph::read_tsv(&graph.file)?;
+    let fingerprint = edges.fingerprint();
     let edges = if graph.add_undirected_edges {
         edges.undirected()
     } else {
@@ -665,7 +672,7 @@ fn pack_neighbors(graph: &GraphTraining, train: &Dataset) -> Result<NeighborTabl
         ))
         .into());
     }
-    Ok(table)
+    Ok((table, fingerprint))
 }
 
 /// Mixes the run seed with an epoch, for per-epoch dropout streams.
