@@ -2,10 +2,11 @@
 //!
 //! Nothing is ever written to the run directory; the training never knows it is watched.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fer::run::events::{EventReader, Record};
@@ -15,8 +16,10 @@ use crate::target::{
     follow_command, remote_path, sampled_follow_command, ssh_args, Target, SAMPLED_MARK,
 };
 
-/// How often `run.json` is read again.
+/// How often `run.json` is read again (locally; on a box, the stream's loop reads it).
 const INFO_EVERY: Duration = Duration::from_secs(2);
+/// How long an ended stream waits for ssh's last words on stderr.
+const LAST_WORDS_WAIT: Duration = Duration::from_millis(300);
 /// Wait before reconnecting a dropped ssh stream.
 const RECONNECT_AFTER: Duration = Duration::from_secs(2);
 
@@ -55,10 +58,19 @@ pub(crate) const HOST_AND_ALIVE: &str = r#"pid=$(sed -n 's/.*"pid": *\([0-9][0-9
 alive=no; if [ -n "$pid" ] && { [ -d "/proc/$pid" ] || kill -0 "$pid" 2>/dev/null; }; then alive=yes; fi
 printf '\n@@fer-host %s %s\n' "$(uname -n)" "$alive""#;
 
-/// The remote command that prints `run.json` and [`HOST_AND_ALIVE`]'s line.
-fn info_command(file: &str) -> String {
+/// The lines around each `run.json` report on the event stream's stderr.
+const INFO_BEGIN: &str = "@@fer-info-begin";
+const INFO_DONE: &str = "@@fer-info-done";
+
+/// Shell lines that start, beside the event stream and in the same ssh login, a loop that
+/// reports `run.json` and [`HOST_AND_ALIVE`]'s line on stderr (between [`INFO_BEGIN`] and
+/// [`INFO_DONE`]) every 2 s, and stops once the run no longer runs: its `run.json` is then
+/// final. It dies with the session (a write to a closed stderr).
+fn info_loop(file: &str) -> String {
     format!(
-        "f={f}; cat \"$f\" || exit 3\n{HOST_AND_ALIVE}",
+        "( f={f}; exec >/dev/null; while :; do if [ -f \"$f\" ]; then\n\
+         {{ printf '{INFO_BEGIN}\\n'; cat \"$f\"\n{HOST_AND_ALIVE}\nprintf '{INFO_DONE}\\n'; }} >&2\n\
+         grep -q '\"status\": *\"running\"' \"$f\" || exit 0; fi; sleep 2; done ) &\n",
         f = remote_path(file)
     )
 }
@@ -85,8 +97,7 @@ struct RemoteStream {
     sender: Sender<Message>,
     offset: u64,
     reconnect_at: Option<Instant>,
-    info_pending: bool,
-    /// The run has ended: run.json will not change, so it is no longer read.
+    /// The run has ended: run.json will not change, so reconnections do not read it.
     info_final: bool,
     connections: usize,
     /// When bytes last arrived, for the outage message.
@@ -106,7 +117,6 @@ impl RemoteStream {
             sender,
             offset: 0,
             reconnect_at: Some(Instant::now()),
-            info_pending: false,
             info_final: false,
             connections: 0,
             last_data: None,
@@ -115,14 +125,21 @@ impl RemoteStream {
     }
 
     fn connect(&mut self) -> Result<(), String> {
-        let file = format!("{}/{EVENTS_FILE}", self.dir.trim_end_matches('/'));
+        let dir = self.dir.trim_end_matches('/');
+        let file = format!("{dir}/{EVENTS_FILE}");
         // From the start, the box samples the backlog; later connections continue from the
         // byte reached.
-        let command = if self.offset == 0 {
+        let follow = if self.offset == 0 {
             self.sampling = Some(Sample::default());
             sampled_follow_command(&file, BACKLOG_STEPS)
         } else {
             follow_command(&file, self.offset)
+        };
+        // One login streams both files: run.json comes on stderr while the run runs.
+        let command = if self.info_final {
+            follow
+        } else {
+            format!("{}{follow}", info_loop(&format!("{dir}/{RUN_INFO_FILE}")))
         };
         let mut child = Command::new("ssh")
             .args(ssh_args(&self.host, &command))
@@ -132,7 +149,17 @@ impl RemoteStream {
             .spawn()
             .map_err(|e| format!("cannot run ssh: {e}"))?;
         let mut stdout = child.stdout.take().expect("piped stdout");
-        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr = child.stderr.take().expect("piped stderr");
+        // ssh's own words ("Connection refused", "Broken pipe"): its last stderr line that is
+        // not part of a run.json report.
+        let said = Arc::new(Mutex::new(String::new()));
+        let (stderr_closed, stderr_done) = channel::<()>();
+        let sender = self.sender.clone();
+        let words = said.clone();
+        std::thread::spawn(move || {
+            read_reports(stderr, &sender, &words);
+            let _ = stderr_closed.send(());
+        });
         let sender = self.sender.clone();
         std::thread::spawn(move || {
             let mut buffer = vec![0u8; 64 * 1024];
@@ -146,38 +173,13 @@ impl RemoteStream {
                     }
                 }
             }
-            // ssh's own words on why it ended ("Connection refused", "Broken pipe").
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            let last = text.lines().rev().find(|l| !l.trim().is_empty());
-            let _ = sender.send(Message::Ended(last.unwrap_or("").trim().to_string()));
+            let _ = stderr_done.recv_timeout(LAST_WORDS_WAIT);
+            let last = said.lock().map(|s| s.clone()).unwrap_or_default();
+            let _ = sender.send(Message::Ended(last));
         });
         self.child = Some(child);
         self.connections += 1;
         Ok(())
-    }
-
-    fn request_info(&mut self) {
-        if self.info_pending || self.info_final {
-            return;
-        }
-        self.info_pending = true;
-        let file = format!("{}/{RUN_INFO_FILE}", self.dir.trim_end_matches('/'));
-        let args = ssh_args(&self.host, &info_command(&file));
-        let sender = self.sender.clone();
-        std::thread::spawn(move || {
-            let result = Command::new("ssh")
-                .args(args)
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| format!("cannot run ssh: {e}"))
-                .and_then(|out| match out.status.code() {
-                    Some(0) => parse_info(&String::from_utf8_lossy(&out.stdout)),
-                    Some(3) => Err(format!("{file}: not readable on the box")),
-                    _ => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
-                });
-            let _ = sender.send(Message::Info(result));
-        });
     }
 
     /// "connection lost" with how long ago data last came and what ssh said.
@@ -230,17 +232,14 @@ impl RemoteStream {
                     update.problem = Some(self.outage(&said));
                     self.reconnect_at = Some(Instant::now() + RECONNECT_AFTER);
                 }
-                Message::Info(result) => {
-                    self.info_pending = false;
-                    match result {
-                        Ok(RemoteInfo { info, alive }) => {
-                            self.info_final = info.status != RunStatus::Running;
-                            update.process_alive = alive;
-                            update.info = Some(info);
-                        }
-                        Err(problem) => update.problem = Some(problem),
+                Message::Info(result) => match result {
+                    Ok(RemoteInfo { info, alive }) => {
+                        self.info_final = info.status != RunStatus::Running;
+                        update.process_alive = alive;
+                        update.info = Some(info);
                     }
-                }
+                    Err(problem) => update.problem = Some(problem),
+                },
             }
         }
     }
@@ -251,6 +250,33 @@ impl Drop for RemoteStream {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+}
+
+/// Reads a stream's stderr: each run.json report between [`INFO_BEGIN`] and [`INFO_DONE`]
+/// goes to `sender`; any other line is ssh's, the last one kept in `said`.
+fn read_reports(stderr: impl Read, sender: &Sender<Message>, said: &Mutex<String>) {
+    let mut report: Option<String> = None;
+    for line in BufReader::new(stderr).split(b'\n') {
+        let Ok(line) = line else { break };
+        let line = String::from_utf8_lossy(&line);
+        match (line.trim_end(), &mut report) {
+            (INFO_BEGIN, _) => report = Some(String::new()),
+            (INFO_DONE, Some(text)) => {
+                let _ = sender.send(Message::Info(parse_info(text)));
+                report = None;
+            }
+            (_, Some(text)) => {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            (other, None) if !other.trim().is_empty() => {
+                if let Ok(mut said) = said.lock() {
+                    *said = other.trim().to_string();
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -332,12 +358,7 @@ impl RunSource {
                     }
                 }
             }
-            (Target::Remote { .. }, Some(remote)) => {
-                if info_due {
-                    remote.request_info();
-                }
-                remote.poll(&mut self.reader, &mut update);
-            }
+            (Target::Remote { .. }, Some(remote)) => remote.poll(&mut self.reader, &mut update),
             (Target::Remote { .. }, None) => unreachable!("remote targets have a stream"),
         }
         update

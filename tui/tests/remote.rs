@@ -94,10 +94,27 @@ fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
     assert_eq!(got, all, "every event once, in order, across reconnects");
     assert!(source.connections() >= 2, "reconnected");
     assert_eq!(source.skipped_lines(), (0, 0));
-
+    // run.json comes in the same login as the events: one per attach plus one per
+    // reconnect, and the box's report of it arrives.
     let calls = std::fs::read_to_string(dir.path().join("ssh.log")).unwrap();
+    // (Every ssh call so far is this run's; a logged command spans several lines.)
+    let logins = calls.matches("-o BatchMode=yes").count();
+    assert_eq!(logins, source.connections(), "{calls}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reported = loop {
+        if let Some(info) = source.poll().info {
+            break info;
+        }
+        assert!(Instant::now() < deadline, "no run.json over the stream");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(reported.name, "nsl-run");
+
     assert!(calls.contains("-o BatchMode=yes"), "{calls}");
-    assert!(calls.contains("gpu-box -- while [ ! -f "), "{calls}");
+    assert!(
+        calls.contains("gpu-box -- ( f=") && calls.contains("@@fer-info-begin"),
+        "run.json is reported beside the events: {calls}"
+    );
     assert!(
         calls.contains("LC_ALL=C awk -v len="),
         "the first connection samples the backlog on the box: {calls}"
@@ -169,7 +186,7 @@ fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
         "the attached view learns the process is gone"
     );
 
-    // A finished run's run.json cannot change: it is read once, not every 2 s.
+    // A finished run's run.json cannot change: only the first login reads it.
     let done = dir.path().join("runs/done");
     std::fs::create_dir_all(&done).unwrap();
     let info = serde_json::json!({
@@ -178,6 +195,9 @@ fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
         "updated_time": 3.0, "status": "finished"
     });
     std::fs::write(done.join(RUN_INFO_FILE), info.to_string()).unwrap();
+    let logged_before = std::fs::read_to_string(dir.path().join("ssh.log"))
+        .unwrap()
+        .len();
     let mut source = RunSource::new(Target::parse(&format!("gpu-box:{}", done.display())));
     let until = Instant::now() + Duration::from_millis(4500);
     while Instant::now() < until {
@@ -185,11 +205,11 @@ fn streams_over_ssh_reconnects_from_the_byte_reached_and_lists_runs() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let calls = std::fs::read_to_string(dir.path().join("ssh.log")).unwrap();
-    let reads = calls
-        .lines()
-        .filter(|l| l.contains("runs/done/run.json'; cat"))
-        .count();
-    assert_eq!(reads, 1, "{calls}");
+    let calls = &calls[logged_before..];
+    let logins = calls.matches("-o BatchMode=yes").count();
+    assert_eq!(logins, source.connections(), "{calls}");
+    assert!(logins >= 2, "the fake ssh cuts each login after a second");
+    assert_eq!(calls.matches("done/run.json").count(), 1, "{calls}");
 
     // A long log is sampled on the box: every epoch end, a few thousand steps, then the
     // stream follows on from the byte reached.
