@@ -64,12 +64,15 @@ pub enum MiddleChart {
     Throughput,
 }
 
-/// A run pinned for comparison: its curves stay on the charts while another run is
+/// A run pinned for comparison: its curves stay on the charts while other runs are
 /// selected (TensorBoard's overlay of runs), and keep updating if it is live.
 pub struct Overlay {
     pub view: RunView,
     source: RunSource,
 }
+
+/// Runs that can be pinned at once; pinning one more unpins the oldest.
+pub const MAX_PINNED: usize = 4;
 
 /// The smoothing weights `s` cycles through (TensorBoard's slider, in steps).
 pub const SMOOTHING: [f64; 4] = [0.0, 0.6, 0.9, 0.99];
@@ -106,8 +109,8 @@ pub struct App {
     pub smoothing: f64,
     /// Loss charts on a log scale.
     pub log_scale: bool,
-    /// The run pinned for comparison, if any.
-    pub overlay: Option<Overlay>,
+    /// The runs pinned for comparison, oldest first (at most [`MAX_PINNED`]).
+    pub pinned: Vec<Overlay>,
     /// The charts' x axis counted in epochs rather than steps.
     pub epoch_axis: bool,
     pub middle_chart: MiddleChart,
@@ -157,7 +160,7 @@ impl App {
             confusion_shares: false,
             smoothing: 0.0,
             log_scale: false,
-            overlay: None,
+            pinned: Vec::new(),
             epoch_axis: false,
             middle_chart: MiddleChart::default(),
             cursor: None,
@@ -182,7 +185,7 @@ impl App {
 
     /// Reads what is new from the current run's files.
     pub fn poll(&mut self) {
-        if let Some(overlay) = &mut self.overlay {
+        for overlay in &mut self.pinned {
             let update = overlay.source.poll();
             for record in &update.records {
                 overlay.view.apply(record);
@@ -246,13 +249,19 @@ impl App {
                 }
             }
             Action::ToggleOverlay => {
-                self.overlay = match (&self.overlay, self.runs.get(self.selected)) {
-                    (None, Some(entry)) => Some(Overlay {
-                        view: RunView::new(&entry.name),
-                        source: RunSource::new(entry.target.clone()),
-                    }),
-                    _ => None,
-                };
+                if let Some(entry) = self.runs.get(self.selected) {
+                    let before = self.pinned.len();
+                    self.pinned.retain(|o| o.view.name != entry.name);
+                    if self.pinned.len() == before {
+                        if self.pinned.len() == MAX_PINNED {
+                            self.pinned.remove(0);
+                        }
+                        self.pinned.push(Overlay {
+                            view: RunView::new(&entry.name),
+                            source: RunSource::new(entry.target.clone()),
+                        });
+                    }
+                }
             }
             Action::NextPanel => self.focus = self.focus.shifted(1),
             Action::PreviousPanel => self.focus = self.focus.shifted(-1),

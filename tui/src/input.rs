@@ -11,7 +11,7 @@ pub const BINDINGS: [(&str, &str); 18] = [
     ("c", "show or hide the run's settings (run.json)"),
     ("s", "smooth the step curves: off, 0.6, 0.9, 0.99"),
     ("l", "loss charts on a log scale on / off"),
-    ("o", "pin this run to compare with others / unpin"),
+    ("o", "pin this run to compare (up to 4) / unpin"),
     ("x", "charts' x axis in steps / epochs"),
     ("t", "middle chart: adversarial loss / lr / img/s"),
     (", / .", "cursor back / forward: titles show its step"),

@@ -294,20 +294,43 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
     let graph_line = scale(steps(&view.graph_loss));
     let (val_loss, val_adv) = (scale(val_loss), scale(val_adv));
     let accuracy_line = steps(&view.accuracy);
-    // A pinned run (o) is drawn under the selected one, in gray, by its name.
-    let pinned = app
-        .overlay
-        .as_ref()
+    // Pinned runs (o) are drawn under the selected one, each in its own color, by name,
+    // epoch for epoch: a run with other batches is stretched to the selected run's steps.
+    let pinned: Vec<PinnedCurves> = app
+        .pinned
+        .iter()
         .map(|o| &o.view)
-        .filter(|pinned| pinned.name != view.name);
-    let pinned_name = pinned.map_or(String::new(), |p| p.name.chars().take(12).collect());
-    let pinned_lines = pinned.map(|p| {
-        (
-            scale(steps(&p.loss)),
-            scale(steps(&p.adversarial_loss)),
-            steps(&p.accuracy),
-        )
-    });
+        .filter(|pinned| pinned.name != view.name)
+        .zip(PINNED_COLORS.iter().cycle())
+        .map(|(p, &color)| {
+            let stretch = epoch_stretch(view, p);
+            let aligned = |points: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+                points
+                    .into_iter()
+                    .map(|(x, y)| (x * stretch, y))
+                    .filter(|&(x, _)| (from..=to).contains(&x))
+                    .collect()
+            };
+            let by_step = |series: &Series| aligned(smoothed(series.points(), app.smoothing));
+            let by_epoch = |curves: &EpochCurves| {
+                aligned(to_steps(
+                    &curves.validation,
+                    p.steps_per_epoch.max(1) as f64,
+                ))
+            };
+            let name: String = p.name.chars().take(12).collect();
+            PinnedCurves {
+                val_name: format!("{name} val"),
+                name,
+                color,
+                loss: scale(by_step(&p.loss)),
+                val_loss: scale(by_epoch(&p.epoch_loss)),
+                adversarial: scale(by_step(&p.adversarial_loss)),
+                accuracy: by_step(&p.accuracy),
+                val_accuracy: by_epoch(&p.epoch_accuracy),
+            }
+        })
+        .collect();
     draw_chart(
         frame,
         app,
@@ -322,9 +345,8 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
                 ("ce", &ce_line, Color::Cyan, false),
                 ("val loss", &val_loss, Color::Red, val_loss.len() < 2),
             ],
-            pinned_lines
-                .as_ref()
-                .map(|l| (pinned_name.as_str(), l.0.as_slice())),
+            &pinned,
+            |p| vec![(&p.name, &p.loss, false), (&p.val_name, &p.val_loss, true)],
         ),
     );
     // The middle chart (t): the adversarial loss, or the learning rate, or throughput.
@@ -340,12 +362,9 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
     let (middle_title, middle_lines) = match app.middle_chart {
         MiddleChart::AdversarialLoss => (
             adversarial_title,
-            with_pinned(
-                regularization_lines,
-                pinned_lines
-                    .as_ref()
-                    .map(|l| (pinned_name.as_str(), l.1.as_slice())),
-            ),
+            with_pinned(regularization_lines, &pinned, |p| {
+                vec![(&p.name, &p.adversarial, false)]
+            }),
         ),
         MiddleChart::LearningRate => (
             titled("learning rate", &[("", latest(&view.learning_rate))]),
@@ -379,9 +398,13 @@ pub fn draw_at(frame: &mut Frame, app: &App, now: f64) {
                 ("train", &accuracy_line, Color::Green, false),
                 ("val", &val_acc, Color::Red, val_acc.len() < 2),
             ],
-            pinned_lines
-                .as_ref()
-                .map(|l| (pinned_name.as_str(), l.2.as_slice())),
+            &pinned,
+            |p| {
+                vec![
+                    (&p.name, &p.accuracy, false),
+                    (&p.val_name, &p.val_accuracy, true),
+                ]
+            },
         ),
     );
 
@@ -438,15 +461,58 @@ fn legend_corner(lines: &[Line4<'_>], lo: f64, hi: f64) -> LegendPosition {
     }
 }
 
-/// `lines` with a pinned run's curve first (drawn under the others), when there is one.
-fn with_pinned<'a>(
-    mut lines: Vec<Line4<'a>>,
-    pinned: Option<(&'a str, &'a [(f64, f64)])>,
-) -> Vec<Line4<'a>> {
-    if let Some((name, points)) = pinned {
-        lines.insert(0, (name, points, Color::DarkGray, false));
+/// What a pinned run's steps are multiplied by to line its epochs up with the selected
+/// run's (runs with other batch sizes or data have other steps per epoch).
+pub fn epoch_stretch(selected: &RunView, pinned: &RunView) -> f64 {
+    match (pinned.steps_per_epoch, selected.steps_per_epoch) {
+        (0, _) | (_, 0) => 1.0,
+        (theirs, ours) => ours as f64 / theirs as f64,
     }
-    lines
+}
+
+/// Colors of pinned runs, in pinning order.
+const PINNED_COLORS: [Color; 4] = [
+    Color::DarkGray,
+    Color::LightBlue,
+    Color::LightMagenta,
+    Color::Gray,
+];
+
+/// A pinned run's curves, on the selected run's step axis.
+struct PinnedCurves {
+    name: String,
+    val_name: String,
+    color: Color,
+    loss: Vec<(f64, f64)>,
+    val_loss: Vec<(f64, f64)>,
+    adversarial: Vec<(f64, f64)>,
+    accuracy: Vec<(f64, f64)>,
+    val_accuracy: Vec<(f64, f64)>,
+}
+
+/// One pinned curve for a chart: legend name, points, and whether it is a validation curve
+/// (drawn as points while it has fewer than two epochs).
+type PinnedLine<'a> = (&'a String, &'a Vec<(f64, f64)>, bool);
+
+/// `lines` with the pinned runs' curves (`pick`ed for this chart) first, so they are drawn
+/// under the selected run's.
+fn with_pinned<'a>(
+    lines: Vec<Line4<'a>>,
+    pinned: &'a [PinnedCurves],
+    pick: impl Fn(&'a PinnedCurves) -> Vec<PinnedLine<'a>>,
+) -> Vec<Line4<'a>> {
+    let mut all: Vec<Line4<'a>> = pinned
+        .iter()
+        .flat_map(|p| {
+            pick(p).into_iter().map(move |(name, points, validation)| {
+                let points_only = validation && points.len() < 2;
+                (name.as_str(), points.as_slice(), p.color, points_only)
+            })
+        })
+        .filter(|line| !line.1.is_empty())
+        .collect();
+    all.extend(lines);
+    all
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -520,13 +520,20 @@ fn a_pinned_run_stays_on_the_charts_beside_the_selected_one() {
     app.poll();
     assert_eq!(app.view.name, "nsl");
     let (screen, buffer) = render(&app, 140, 42, T0 + 40.0);
-    // The footer lists every run; the three legends name the pinned one.
-    assert_eq!(screen.matches("base").count(), 4, "{screen}");
+    // The footer lists every run; the legends name the pinned one, and its validation on
+    // the loss and accuracy charts.
+    assert_eq!(screen.matches("base").count(), 6, "{screen}");
+    assert_eq!(screen.matches("base val").count(), 2, "{screen}");
     let gray = (0..140u16)
         .flat_map(|x| (2..20u16).map(move |y| (x, y)))
         .any(|(x, y)| buffer[(x, y)].fg == Color::DarkGray && buffer[(x, y)].symbol() != " ");
     assert!(gray, "the pinned curve is drawn");
+    // `o` on the pinned run unpins it.
+    app.handle(Action::PreviousRun);
     app.handle(Action::ToggleOverlay);
+    assert!(app.pinned.is_empty());
+    app.handle(Action::NextRun);
+    app.poll();
     let (screen, _) = render(&app, 140, 42, T0 + 40.0);
     assert_eq!(screen.matches("base").count(), 1, "unpinned\n{screen}");
 }
@@ -603,4 +610,94 @@ fn a_graph_regularized_run_charts_its_scaled_graph_loss() {
         !plain.contains("NSL graph") && !plain.contains("graph 0"),
         "{plain}"
     );
+}
+
+#[test]
+fn several_pinned_runs_line_up_by_epoch_in_their_own_colors() {
+    use fer_tui::app::{RunEntry, MAX_PINNED};
+    use fer_tui::state::Status;
+    use fer_tui::target::Target;
+    use fer_tui::ui::epoch_stretch;
+
+    let dir = tempfile::tempdir().unwrap();
+    // `steps` per epoch: a run with half the batch size has twice the steps.
+    let entry = |name: &str, steps: usize| {
+        let run = dir.path().join(name);
+        std::fs::create_dir_all(&run).unwrap();
+        let mut log = vec![record(T0, start(None))];
+        log.extend(epochs(1, 2, T0));
+        let text: String = log
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                match &mut r.event {
+                    Event::RunStart {
+                        steps_per_epoch, ..
+                    } => *steps_per_epoch = steps,
+                    Event::Step {
+                        global_step, step, ..
+                    } => {
+                        *global_step *= steps / 10;
+                        *step *= steps / 10;
+                    }
+                    _ => {}
+                }
+                serde_json::to_string(&r).unwrap() + "\n"
+            })
+            .collect();
+        std::fs::write(run.join(fer::run::EVENTS_FILE), text).unwrap();
+        RunEntry {
+            name: name.into(),
+            target: Target::Local(run),
+            status: Status::Waiting,
+        }
+    };
+    let names = ["base", "halfbatch", "nsl", "graph", "both", "sixth"];
+    let runs = names
+        .iter()
+        .map(|n| entry(n, if *n == "halfbatch" { 20 } else { 10 }))
+        .collect();
+    let mut app = App::new(runs, 0, true);
+    app.poll();
+    app.handle(Action::ToggleOverlay); // base
+    app.handle(Action::NextRun);
+    app.poll();
+    app.handle(Action::ToggleOverlay); // halfbatch
+    app.handle(Action::NextRun);
+    app.poll();
+    assert_eq!(app.view.name, "nsl");
+    let halfbatch = &app.pinned[1].view;
+    assert_eq!(halfbatch.steps_per_epoch, 20);
+    assert_eq!(
+        epoch_stretch(&app.view, halfbatch),
+        0.5,
+        "20 steps an epoch drawn as 10"
+    );
+    let (screen, buffer) = render(&app, 140, 42, T0 + 40.0);
+    for needle in ["base val", "halfbatch val", "nsl (running)"] {
+        assert!(screen.contains(needle), "missing {needle:?} in\n{screen}");
+    }
+    let drawn = |color: Color| {
+        (0..140u16)
+            .flat_map(|x| (2..30u16).map(move |y| (x, y)))
+            .any(|(x, y)| buffer[(x, y)].fg == color && buffer[(x, y)].symbol() != " ")
+    };
+    assert!(
+        drawn(Color::DarkGray) && drawn(Color::LightBlue),
+        "both pinned curves"
+    );
+    // The window ends at the selected run's step 20, where halfbatch's 40 steps end, stretched.
+    assert_eq!(app.step_window().1, 20.0);
+
+    // Pinning a fifth run unpins the oldest; `o` on a pinned run unpins it.
+    for _ in 0..MAX_PINNED {
+        app.handle(Action::ToggleOverlay);
+        app.handle(Action::NextRun);
+    }
+    let pinned: Vec<&str> = app.pinned.iter().map(|o| o.view.name.as_str()).collect();
+    assert_eq!(pinned, ["nsl", "graph", "both", "sixth"]);
+    app.handle(Action::PreviousRun);
+    assert_eq!(app.view.name, "sixth");
+    app.handle(Action::ToggleOverlay);
+    assert_eq!(app.pinned.len(), MAX_PINNED - 1);
 }
