@@ -654,3 +654,77 @@ fn graph_build_stats_and_training_with_the_graph() {
     let missing = fer(&[&base[..], &["--graph", "nope.tsv"]].concat(), d);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.tsv: No such file"));
 }
+
+#[test]
+fn packed_data_trains_and_evaluates_like_its_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    stdout(&fer(
+        &[
+            "data",
+            "synth",
+            "--n",
+            "200",
+            "--seed",
+            "2",
+            "--usage",
+            "0.8,0.1,0.1",
+            "--out",
+            "s.csv",
+        ],
+        d,
+    ));
+    let packed = stdout(&fer(&["data", "pack", "s.csv", "s.ferpack"], d));
+    assert!(
+        packed.starts_with("packed 200 faces from s.csv into s.ferpack ("),
+        "{packed}"
+    );
+    // The same faces, counts and pixel statistics either way.
+    let csv = stdout(&fer(&["data", "stats", "s.csv"], d));
+    let pack = stdout(&fer(&["data", "stats", "s.ferpack"], d));
+    assert_eq!(csv.replace("s.csv", "X"), pack.replace("s.ferpack", "X"));
+
+    // An existing pack is replaced only when asked.
+    let again = fer(&["data", "pack", "s.csv", "s.ferpack"], d);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("s.ferpack exists: pass --force"));
+    std::fs::write(d.join("s.ferpack"), "stale").unwrap();
+    stdout(&fer(&["data", "pack", "s.csv", "s.ferpack", "--force"], d));
+    assert_eq!(stdout(&fer(&["data", "stats", "s.ferpack"], d)), pack);
+    // A lenient pack skips a bad row and keeps the others' CSV rows.
+    let mut text = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    text = text.replacen("\n3,", "\n9,", 1);
+    std::fs::write(d.join("bad.csv"), text).unwrap();
+    assert!(!fer(&["data", "pack", "bad.csv", "bad.ferpack"], d)
+        .status
+        .success());
+    let lenient = fer(&["data", "pack", "bad.csv", "bad.ferpack", "--lenient"], d);
+    assert!(String::from_utf8_lossy(&lenient.stderr).contains("skipped 1 bad rows"));
+    assert!(stdout(&fer(&["data", "stats", "bad.ferpack"], d)).contains("199 faces"));
+
+    let train = |data: &str, name: &str| {
+        let args = [
+            "train", "--data", data, "--preset", "tiny", "--epochs", "1", "--name", name,
+        ];
+        let out = fer(&args, d);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(d.join("runs").join(name).join("history.csv")).unwrap()
+    };
+    let history = |text: String| {
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .rsplit_once(',')
+            .unwrap()
+            .0
+            .to_string()
+    };
+    assert_eq!(
+        history(train("s.ferpack", "p")),
+        history(train("s.csv", "c")),
+        "the same run"
+    );
+}

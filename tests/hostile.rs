@@ -1069,6 +1069,92 @@ fn model_cases() -> Vec<Case> {
     ]
 }
 
+/// Hostile `.ferpack` files: written whole by `fer data pack` from good rows, then cut or
+/// altered.
+fn pack_cases() -> Vec<Case> {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.ferpack");
+    let faces = fer::data::synth::synthesize(&fer::data::synth::SynthConfig {
+        n: 40,
+        ..Default::default()
+    })
+    .unwrap();
+    fer::data::pack::write_pack(&faces, &good).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    let altered = |at: usize| {
+        let mut b = bytes.clone();
+        b[at] ^= 0x10;
+        b
+    };
+    let stats = |name: &str, bytes: Vec<u8>, expect: &[&str]| {
+        case(
+            name,
+            vec![("d.ferpack", bytes)],
+            &["data", "stats", "d.ferpack"],
+            expect,
+        )
+    };
+    vec![
+        stats(
+            "pack: magic only",
+            bytes[..8].to_vec(),
+            &["d.ferpack", "truncated"],
+        ),
+        stats(
+            "pack: cut in the faces",
+            bytes[..bytes.len() / 2].to_vec(),
+            &["truncated or padded"],
+        ),
+        stats(
+            "pack: one byte short",
+            bytes[..bytes.len() - 1].to_vec(),
+            &["truncated or padded"],
+        ),
+        stats(
+            "pack: header bit flipped",
+            altered(14),
+            &["header is damaged"],
+        ),
+        stats(
+            "pack: faces bit flipped",
+            altered(bytes.len() - 20),
+            &["faces are damaged"],
+        ),
+        stats(
+            "pack: newer version",
+            {
+                let mut b = bytes.clone();
+                b[8] = 9;
+                b
+            },
+            &["format version 9"],
+        ),
+        case(
+            "pack: damaged pack as training data",
+            vec![("d.ferpack", altered(bytes.len() - 5))],
+            &["train", "--data", "d.ferpack", "--preset", "tiny"],
+            &["d.ferpack", "damaged"],
+        ),
+        case(
+            "pack: output exists",
+            vec![("d.ferpack", bytes.clone())],
+            &["data", "pack", "d.ferpack", "d.ferpack"],
+            &["d.ferpack exists: pass --force"],
+        ),
+        case(
+            "pack: input missing",
+            vec![],
+            &["data", "pack", "none.csv", "out.ferpack"],
+            &["none.csv"],
+        ),
+    ]
+}
+
+#[test]
+fn packs_that_are_cut_or_altered_are_refused() {
+    check(&pack_cases());
+}
+
 /// Hostile graph files and graph settings, for `fer graph` and `fer train --graph`.
 fn graph_cases() -> Vec<Case> {
     let file = |bytes: &[u8]| vec![("g.tsv", bytes.to_vec())];
@@ -1378,6 +1464,7 @@ fn the_suite_covers_every_command() {
         config_cases().len(),
         model_cases().len(),
         graph_cases().len(),
+        pack_cases().len(),
     ];
     // fer-tui's hostile cases live in tui/tests/hostile.rs.
     assert!(

@@ -44,6 +44,19 @@ pub enum DataCommand {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Pack a data set into one compact .ferpack file (zstd, checksummed) that every --data
+    /// reads, much faster than a CSV: for shipping faces to a training box.
+    Pack {
+        /// A FER2013 CSV (plain or .gz), an image-folder tree, or a .ferpack.
+        input: PathBuf,
+        /// The .ferpack to write; it must not exist yet, unless --force.
+        output: PathBuf,
+        /// Overwrite an existing OUTPUT.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +122,29 @@ pub fn run(command: DataCommand) -> anyhow::Result<()> {
                 dataset.len(),
                 input.display(),
                 output.display()
+            );
+            Ok(())
+        }
+        DataCommand::Pack {
+            input,
+            output,
+            force,
+            load,
+        } => {
+            if output.exists() && !force {
+                bail!("{} exists: pass --force to overwrite it", output.display());
+            }
+            let dataset = load_reporting(&input, &load)?;
+            let started = std::time::Instant::now();
+            data::pack::write_pack(&dataset, &output)?;
+            let size = std::fs::metadata(&output).map_or(0, |m| m.len());
+            println!(
+                "packed {} faces from {} into {} ({:.1} MB, {:.1} s)",
+                dataset.len(),
+                input.display(),
+                output.display(),
+                size as f64 / 1e6,
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }

@@ -8,6 +8,7 @@ mod dataset;
 mod emotion;
 mod error;
 pub mod folder;
+pub mod pack;
 mod pixels;
 mod source;
 mod spec;
@@ -67,6 +68,11 @@ pub fn load(path: impl AsRef<std::path::Path>, options: &LoadOptions) -> Result<
     let path = path.as_ref();
     if path.is_dir() {
         folder::read_folder(path, options)
+    } else if pack::is_pack(path) {
+        Ok(Loaded {
+            dataset: pack::read_pack(path)?,
+            skipped: Vec::new(),
+        })
     } else {
         csv::read_csv(path, options)
     }

@@ -1,0 +1,459 @@
+//! `.ferpack`: a data set in one compact binary file, for shipping to a training box and
+//! loading fast.
+//!
+//! Layout (little-endian):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 8 | magic `FERPACK\n` |
+//! | 4 | format version (1) |
+//! | 4 | faces *n* |
+//! | 1 | flags: bit 0 labels, bit 1 usage |
+//! | 1 | classes *k*, then *k* bytes: each class's FER2013 label (0-6) |
+//! | 4 | faces per chunk *c* |
+//! | 16 per part | for each of the ceil(*n* / *c*) face chunks, then the rest: compressed length (u64), CRC-32 of the compressed bytes and of the uncompressed ones (u32 each) |
+//! | 4 | CRC-32 of every header byte before it |
+//! | ... | the parts, each a zstd frame |
+//!
+//! A face chunk holds *c* faces (the last fewer), each pixel stored as its difference from
+//! the median edge predictor of JPEG-LS (from the pixels left, above and above-left), which
+//! makes the faces 14% smaller than raw under zstd. The rest holds the labels (*n* bytes),
+//! the usage (*n* bytes: 0 Training, 1 PublicTest, 2 PrivateTest) and each face's source
+//! row (*n* x u32), so predictions still name CSV lines. Chunks are packed and unpacked on
+//! all cores.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::dataset::{Dataset, Split};
+use super::emotion::{Emotion, FACE_PIXELS, SIDE};
+use super::error::{DataError, Result};
+use crate::atomic::write_atomically;
+
+/// The first bytes of every `.ferpack` file.
+pub const PACK_MAGIC: &[u8; 8] = b"FERPACK\n";
+/// The format version this build writes and reads.
+pub const PACK_VERSION: u32 = 1;
+/// zstd's level: packing is done once, loading often.
+const LEVEL: i32 = 19;
+/// Faces per independently compressed chunk: enough chunks to keep every core busy.
+const CHUNK_FACES: usize = 2048;
+
+const LABELS: u8 = 1;
+const USAGE: u8 = 2;
+
+/// Writes `dataset` to `path` as a `.ferpack`, atomically.
+///
+/// ```
+/// use fer::data::{pack, synth};
+/// let faces = synth::synthesize(&synth::SynthConfig { n: 50, ..Default::default() })?;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("faces.ferpack");
+/// pack::write_pack(&faces, &path)?;
+/// assert_eq!(pack::read_pack(&path)?, faces);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<()> {
+    let n = dataset.len();
+    let mut rest = Vec::with_capacity(n * 6);
+    let mut flags = 0;
+    if let Some(labels) = dataset.labels() {
+        flags |= LABELS;
+        rest.extend_from_slice(labels);
+    }
+    if let Some(usage) = dataset.usage() {
+        flags |= USAGE;
+        rest.extend(usage.iter().map(|split| match split {
+            Split::Train => 0u8,
+            Split::Validation => 1,
+            Split::Test => 2,
+        }));
+    }
+    rest.extend((0..n).flat_map(|i| (dataset.source_row(i) as u32).to_le_bytes()));
+    let mut parts: Vec<Vec<u8>> = dataset
+        .pixels()
+        .chunks(CHUNK_FACES * FACE_PIXELS)
+        .map(|faces| {
+            faces
+                .chunks_exact(FACE_PIXELS)
+                .flat_map(residuals)
+                .collect()
+        })
+        .collect();
+    parts.push(rest);
+    let packed = on_all_cores(&parts, |part| {
+        zstd::bulk::compress(part, LEVEL).map(|frame| {
+            let crcs = [crc32fast::hash(&frame), crc32fast::hash(part)];
+            (frame, crcs)
+        })
+    })
+    .into_iter()
+    .collect::<std::io::Result<Vec<_>>>()
+    .map_err(|e| DataError::io(path, e))?;
+
+    let mut header = Vec::with_capacity(64 + 16 * packed.len());
+    header.extend_from_slice(PACK_MAGIC);
+    header.extend_from_slice(&PACK_VERSION.to_le_bytes());
+    header.extend_from_slice(&(n as u32).to_le_bytes());
+    header.push(flags);
+    header.push(dataset.classes().len() as u8);
+    header.extend(dataset.classes().iter().map(|c| c.index() as u8));
+    header.extend_from_slice(&(CHUNK_FACES as u32).to_le_bytes());
+    for (frame, crcs) in &packed {
+        header.extend_from_slice(&(frame.len() as u64).to_le_bytes());
+        crcs.iter()
+            .for_each(|crc| header.extend_from_slice(&crc.to_le_bytes()));
+    }
+    header.extend_from_slice(&crc32fast::hash(&header).to_le_bytes());
+    write_atomically(path, |out| {
+        use std::io::Write;
+        out.write_all(&header)?;
+        packed
+            .iter()
+            .try_for_each(|(frame, _)| out.write_all(frame))
+    })
+    .map_err(|e| DataError::io(path, e))
+}
+
+/// JPEG-LS's median edge predictor from the pixels left (`a`), above (`b`) and above-left
+/// (`c`): the middle of `a`, `b` and `a + b - c`.
+fn predict(a: u8, b: u8, c: u8) -> u8 {
+    let (a, b, c) = (i16::from(a), i16::from(b), i16::from(c));
+    (a + b - c).clamp(a.min(b), a.max(b)) as u8
+}
+
+/// Runs `each(pixel, guess)` over a face in reading order, each guess made from `face` as
+/// it is at that moment: the pixels before the current one are already final.
+fn scan(face: &mut [u8], mut each: impl FnMut(u8, u8) -> u8) {
+    let (first, below) = face.split_at_mut(SIDE);
+    let mut left = 0;
+    for p in first.iter_mut() {
+        *p = each(*p, predict(left, 0, 0));
+        left = *p;
+    }
+    let mut above = first;
+    for row in below.chunks_exact_mut(SIDE) {
+        let (mut left, mut corner) = (0, 0);
+        for (p, &up) in row.iter_mut().zip(above.iter()) {
+            *p = each(*p, predict(left, up, corner));
+            (left, corner) = (*p, up);
+        }
+        above = row;
+    }
+}
+
+/// A face as differences from [`predict`]'s guesses.
+fn residuals(face: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(FACE_PIXELS);
+    // Scanned unchanged: each guess is made from the original pixels.
+    scan(&mut face.to_vec(), |pixel, guess| {
+        out.push(pixel.wrapping_sub(guess));
+        pixel
+    });
+    out
+}
+
+/// Undoes [`residuals`] in place. The same guesses as [`scan`] makes, written out for
+/// speed: each pixel waits on the one before it, so the chain is kept short.
+fn restore(face: &mut [u8]) {
+    let (first, below) = face.split_at_mut(SIDE);
+    let mut left = 0u8;
+    for p in first.iter_mut() {
+        left = p.wrapping_add(left);
+        *p = left;
+    }
+    let mut above: &[u8] = first;
+    for row in below.chunks_exact_mut(SIDE) {
+        let (mut left, mut corner) = (0i32, 0i32);
+        for (p, &up) in row.iter_mut().zip(above) {
+            let up = i32::from(up);
+            let (low, high) = if left < up { (left, up) } else { (up, left) };
+            let guess = (left + up - corner).clamp(low, high);
+            left = i32::from(p.wrapping_add(guess as u8));
+            *p = left as u8;
+            corner = up;
+        }
+        above = row;
+    }
+}
+
+/// `work` on every item, the items shared among the machine's cores; results in order.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(per_thread)
+            .map(|share| scope.spawn(|| share.iter().map(&work).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a pack worker panicked"))
+            .collect()
+    })
+}
+
+/// True when the file at `path` starts with [`PACK_MAGIC`].
+pub fn is_pack(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == PACK_MAGIC)
+}
+
+/// Reads a `.ferpack` written by [`write_pack`]: the identical data set, or an error that
+/// says what is wrong with the file (truncated, altered, another version).
+pub fn read_pack(path: &Path) -> Result<Dataset> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let bad = |problem: String| DataError::Layout {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let mut at = Cursor {
+        bytes: &bytes,
+        at: 0,
+    };
+    let truncated = || bad("truncated: the file ends inside its header".into());
+    if at.take(8).ok_or_else(truncated)? != PACK_MAGIC {
+        return Err(bad("not a .ferpack file (no FERPACK magic)".into()));
+    }
+    let version = at.u32().ok_or_else(truncated)?;
+    if version != PACK_VERSION {
+        return Err(bad(format!(
+            "format version {version}; this fer reads version {PACK_VERSION} (pack it again with this fer)"
+        )));
+    }
+    let n = at.u32().ok_or_else(truncated)? as usize;
+    let flags = at.take(1).ok_or_else(truncated)?[0];
+    let k = at.take(1).ok_or_else(truncated)?[0] as usize;
+    let class_bytes = at.take(k).ok_or_else(truncated)?;
+    let chunk_faces = at.u32().ok_or_else(truncated)? as usize;
+    if chunk_faces == 0 {
+        return Err(bad("the header is damaged (chunks of 0 faces)".into()));
+    }
+    let chunks = n.div_ceil(chunk_faces);
+    let mut table = Vec::with_capacity(chunks.min(1 << 16) + 1);
+    for _ in 0..=chunks {
+        let len = at.u64().ok_or_else(truncated)?;
+        let frame_crc = at.u32().ok_or_else(truncated)?;
+        table.push((len, frame_crc, at.u32().ok_or_else(truncated)?));
+    }
+    let header_end = at.at;
+    if crc32fast::hash(&bytes[..header_end]) != at.u32().ok_or_else(truncated)? {
+        return Err(bad("the header is damaged (checksum mismatch)".into()));
+    }
+    if flags & !(LABELS | USAGE) != 0 {
+        return Err(bad(format!("unknown flags {flags:#04x}")));
+    }
+    let classes = class_bytes
+        .iter()
+        .map(|&c| Emotion::from_index(c as usize))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| bad("a class is not a FER2013 label 0-6".into()))?;
+    let promised = table
+        .iter()
+        .try_fold(0u64, |total, &(len, ..)| total.checked_add(len));
+    let found = (bytes.len() - at.at) as u64;
+    if promised != Some(found) {
+        let promised = promised.map_or("more than 2^64".into(), |p| p.to_string());
+        return Err(bad(format!(
+            "truncated or padded: the header promises {promised} bytes of faces, the file has {found}"
+        )));
+    }
+    // Each part: its frame, its CRCs and how many bytes it must inflate to.
+    let per_face = usize::from(flags & LABELS != 0) + usize::from(flags & USAGE != 0) + 4;
+    let mut parts = Vec::with_capacity(table.len());
+    let mut start = at.at;
+    for (i, &(len, frame_crc, crc)) in table.iter().enumerate() {
+        let end = start + len as usize;
+        let size = match i < chunks {
+            true => (n - i * chunk_faces).min(chunk_faces) * FACE_PIXELS,
+            false => n * per_face,
+        };
+        parts.push((&bytes[start..end], frame_crc, crc, size, i < chunks));
+        start = end;
+    }
+    let unpacked = on_all_cores(&parts, |&(frame, frame_crc, crc, size, faces)| {
+        if crc32fast::hash(frame) != frame_crc {
+            return Err("the faces are damaged (checksum mismatch)".to_string());
+        }
+        // Streamed, so a header that lies about the size cannot make fer allocate it.
+        let mut part = Vec::new();
+        zstd::stream::read::Decoder::new(frame)
+            .and_then(|d| d.take(size as u64 + 1).read_to_end(&mut part))
+            .map_err(|e| format!("the faces are damaged: {e}"))?;
+        if part.len() != size || crc32fast::hash(&part) != crc {
+            return Err("the faces are damaged (checksum mismatch)".to_string());
+        }
+        if faces {
+            part.chunks_exact_mut(FACE_PIXELS).for_each(restore);
+        }
+        Ok(part)
+    })
+    .into_iter()
+    .collect::<std::result::Result<Vec<_>, String>>()
+    .map_err(bad)?;
+
+    let (rest, face_parts) = unpacked.split_last().expect("the rest is always a part");
+    let pixels = face_parts.concat();
+    let mut rest = rest.as_slice();
+    let mut part = |len: usize| {
+        let (head, tail) = rest.split_at(len);
+        rest = tail;
+        head.to_vec()
+    };
+    let labels = (flags & LABELS != 0).then(|| part(n));
+    let usage = (flags & USAGE != 0)
+        .then(|| {
+            part(n)
+                .into_iter()
+                .map(|u| match u {
+                    0 => Ok(Split::Train),
+                    1 => Ok(Split::Validation),
+                    2 => Ok(Split::Test),
+                    _ => Err(bad(format!("usage code {u} is not 0, 1 or 2"))),
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
+    let rows = part(4 * n)
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Dataset::new(pixels, labels, usage, classes)
+        .and_then(|d| d.with_source_rows(rows))
+        .map_err(|e| bad(e.to_string()))
+}
+
+/// Reads fixed-size fields off the front of a byte slice.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
+        let slice = self.bytes.get(self.at..self.at.checked_add(len)?)?;
+        self.at += len;
+        Some(slice)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::synth::{synthesize, SynthConfig};
+
+    fn faces(n: usize) -> Dataset {
+        let config = SynthConfig {
+            n,
+            seed: 3,
+            usage: Some([0.8, 0.1, 0.1]),
+            ..Default::default()
+        };
+        synthesize(&config).unwrap()
+    }
+
+    fn round_trip(dataset: &Dataset) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.ferpack");
+        write_pack(dataset, &path).unwrap();
+        assert!(is_pack(&path));
+        assert_eq!(&read_pack(&path).unwrap(), dataset);
+        std::fs::read(&path).unwrap()
+    }
+
+    #[test]
+    fn every_kind_of_data_set_round_trips_identically() {
+        // More faces than a chunk, so several chunks and a short last one.
+        let all = faces(CHUNK_FACES + 37);
+        round_trip(&all);
+        // Class subsets keep their classes and source rows; unlabeled data has neither
+        // labels nor usage; random pixels exercise every residual.
+        round_trip(
+            &all.select_classes(&[Emotion::Sadness, Emotion::Happiness])
+                .unwrap(),
+        );
+        let unlabeled = Dataset::new(
+            all.pixels()[..5 * FACE_PIXELS].to_vec(),
+            None,
+            None,
+            Emotion::ALL.to_vec(),
+        )
+        .unwrap()
+        .with_source_rows(vec![9, 3, 70_000, 0, u32::MAX])
+        .unwrap();
+        round_trip(&unlabeled);
+        let mut noise = vec![0u8; 3 * FACE_PIXELS];
+        let mut state = 1u32;
+        for p in &mut noise {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *p = (state >> 24) as u8;
+        }
+        round_trip(&Dataset::new(noise, Some(vec![0, 6, 3]), None, Emotion::ALL.to_vec()).unwrap());
+        round_trip(
+            &Dataset::new(Vec::new(), Some(Vec::new()), None, Emotion::ALL.to_vec()).unwrap(),
+        );
+    }
+
+    #[test]
+    fn predictor_residuals_undo_exactly() {
+        let face: Vec<u8> = (0..FACE_PIXELS).map(|i| (i * 37 % 251) as u8).collect();
+        let mut restored = residuals(&face);
+        assert_ne!(restored, face);
+        restore(&mut restored);
+        assert_eq!(restored, face);
+        assert_eq!(predict(10, 20, 5), 20, "an edge: the larger neighbour");
+        assert_eq!(predict(10, 20, 30), 10, "an edge: the smaller");
+        assert_eq!(predict(10, 20, 15), 15, "smooth: a + b - c");
+    }
+
+    #[test]
+    fn damaged_files_are_errors_that_say_so() {
+        let bytes = round_trip(&faces(300));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.ferpack");
+        let read = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            read_pack(&path).map_err(|e| e.to_string())
+        };
+        // Every truncation, header and faces alike.
+        for len in (0..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
+            let error = read(&bytes[..len]).unwrap_err();
+            assert!(error.contains("bad.ferpack: "), "{len}: {error}");
+            assert!(
+                ["truncated", "no FERPACK magic", "damaged"]
+                    .iter()
+                    .any(|w| error.contains(w)),
+                "{len}: {error}"
+            );
+        }
+        // Every flipped bit in the header, and bits across the compressed faces.
+        for bit in (0..8 * 120).chain((8 * 120..8 * bytes.len()).step_by(4099)) {
+            let mut flipped = bytes.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert!(read(&flipped).is_err(), "bit {bit} went unnoticed");
+        }
+        let mut newer = bytes.clone();
+        newer[8] = 2;
+        let error = read(&newer).unwrap_err();
+        assert!(
+            error.contains("format version 2; this fer reads version 1"),
+            "{error}"
+        );
+        let mut padded = bytes.clone();
+        padded.push(0);
+        assert!(read(&padded).unwrap_err().contains("truncated or padded"));
+        assert!(read(b"emotion,pixels\n")
+            .unwrap_err()
+            .contains("no FERPACK magic"));
+    }
+}
