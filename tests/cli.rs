@@ -659,21 +659,14 @@ fn graph_build_stats_and_training_with_the_graph() {
 fn packed_data_trains_and_evaluates_like_its_csv() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    stdout(&fer(
-        &[
-            "data",
-            "synth",
-            "--n",
-            "200",
-            "--seed",
-            "2",
-            "--usage",
-            "0.8,0.1,0.1",
-            "--out",
-            "s.csv",
-        ],
-        d,
-    ));
+    let faces = fer::data::synth::synthesize(&fer::data::synth::SynthConfig {
+        n: 200,
+        seed: 2,
+        usage: Some([0.8, 0.1, 0.1]),
+        ..Default::default()
+    })
+    .unwrap();
+    fer::data::csv::write_csv(&faces, &d.join("s.csv")).unwrap();
     let packed = stdout(&fer(&["data", "pack", "s.csv", "s.ferpack"], d));
     assert!(
         packed.starts_with("packed 200 faces from s.csv into s.ferpack ("),

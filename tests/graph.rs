@@ -436,31 +436,24 @@ fn a_tiny_network_learns_with_graph_regularization() {
         epochs: 5,
         ..config.clone()
     };
-    let resumed = Training::new(&longer)
-        .validate_on(&val)
-        .save(RunOptions {
-            root: dir.path().to_path_buf(),
-            name: Some("graph".into()),
-            resume: true,
-            ..Default::default()
-        })
-        .fit(&train);
-    let error = resumed.unwrap_err().to_string();
+    let resume = || {
+        Training::new(&longer)
+            .validate_on(&val)
+            .save(RunOptions {
+                root: dir.path().to_path_buf(),
+                name: Some("graph".into()),
+                resume: true,
+                ..Default::default()
+            })
+            .fit(&train)
+    };
+    let error = resume().unwrap_err().to_string();
     assert!(
         error.starts_with("cannot resume: graph differs from the run's (run: edges crc "),
         "{error}"
     );
     graph.write_tsv(&file).unwrap();
-    let resumed = Training::new(&longer)
-        .validate_on(&val)
-        .save(RunOptions {
-            root: dir.path().to_path_buf(),
-            name: Some("graph".into()),
-            resume: true,
-            ..Default::default()
-        })
-        .fit(&train)
-        .unwrap();
+    let resumed = resume().unwrap();
     assert_eq!(resumed.history.len(), 5);
     assert_eq!(resumed.history[..4], outcome.history[..]);
 

@@ -35,28 +35,24 @@ pub enum DataCommand {
     /// A CSV input becomes an image-folder tree at OUTPUT (which must be new or empty);
     /// an image-folder input becomes a CSV (gzip when OUTPUT ends in .gz) that must not
     /// exist yet, unless --force.
-    Convert {
-        input: PathBuf,
-        output: PathBuf,
-        /// Overwrite an existing output CSV.
-        #[arg(long)]
-        force: bool,
-        #[command(flatten)]
-        load: LoadArgs,
-    },
+    Convert(InOut),
     /// Pack a data set into one compact .ferpack file (zstd, checksummed) that every --data
-    /// reads, much faster than a CSV: for shipping faces to a training box.
-    Pack {
-        /// A FER2013 CSV (plain or .gz), an image-folder tree, or a .ferpack.
-        input: PathBuf,
-        /// The .ferpack to write; it must not exist yet, unless --force.
-        output: PathBuf,
-        /// Overwrite an existing OUTPUT.
-        #[arg(long)]
-        force: bool,
-        #[command(flatten)]
-        load: LoadArgs,
-    },
+    /// reads, much faster than a CSV: for shipping faces to a training box. OUTPUT must not
+    /// exist yet, unless --force.
+    Pack(InOut),
+}
+
+/// A data set read from one place and written to another.
+#[derive(Debug, Args)]
+pub struct InOut {
+    /// A FER2013 CSV (plain or .gz), an image-folder tree, or a .ferpack.
+    input: PathBuf,
+    output: PathBuf,
+    /// Overwrite an existing OUTPUT file.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
 #[derive(Debug, Args)]
@@ -102,12 +98,12 @@ pub fn run(command: DataCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        DataCommand::Convert {
+        DataCommand::Convert(InOut {
             input,
             output,
             force,
             load,
-        } => {
+        }) => {
             if input.is_dir() && output.exists() && !force {
                 bail!("{} exists: pass --force to overwrite it", output.display());
             }
@@ -125,12 +121,12 @@ pub fn run(command: DataCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        DataCommand::Pack {
+        DataCommand::Pack(InOut {
             input,
             output,
             force,
             load,
-        } => {
+        }) => {
             if output.exists() && !force {
                 bail!("{} exists: pass --force to overwrite it", output.display());
             }

@@ -484,34 +484,42 @@ fn smoothing_and_log_scale_are_keys_and_say_so() {
     assert_eq!(app.smoothing, 0.0);
 }
 
+/// A run folder `name` under `dir` holding two epochs of a live log, each event first
+/// changed by `edit`, as a run the dashboard can switch to.
+fn run_entry(
+    dir: &std::path::Path,
+    name: &str,
+    edit: impl Fn(&mut Event),
+) -> fer_tui::app::RunEntry {
+    let run = dir.join(name);
+    std::fs::create_dir_all(&run).unwrap();
+    let mut log = vec![record(T0, start(None))];
+    log.extend(epochs(1, 2, T0));
+    let text: String = log
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            edit(&mut r.event);
+            serde_json::to_string(&r).unwrap() + "\n"
+        })
+        .collect();
+    std::fs::write(run.join(fer::run::EVENTS_FILE), text).unwrap();
+    fer_tui::app::RunEntry {
+        name: name.into(),
+        target: fer_tui::target::Target::Local(run),
+        status: fer_tui::state::Status::Waiting,
+    }
+}
+
 #[test]
 fn a_pinned_run_stays_on_the_charts_beside_the_selected_one() {
-    use fer_tui::app::RunEntry;
-    use fer_tui::state::Status;
-    use fer_tui::target::Target;
-
     let dir = tempfile::tempdir().unwrap();
     let entry = |name: &str, loss_scale: f64| {
-        let run = dir.path().join(name);
-        std::fs::create_dir_all(&run).unwrap();
-        let mut log = vec![record(T0, start(None))];
-        log.extend(epochs(1, 2, T0));
-        let text: String = log
-            .iter()
-            .map(|r| {
-                let mut r = r.clone();
-                if let Event::Step { metrics, .. } = &mut r.event {
-                    metrics.loss *= loss_scale;
-                }
-                serde_json::to_string(&r).unwrap() + "\n"
-            })
-            .collect();
-        std::fs::write(run.join(fer::run::EVENTS_FILE), text).unwrap();
-        RunEntry {
-            name: name.into(),
-            target: Target::Local(run),
-            status: Status::Waiting,
-        }
+        run_entry(dir.path(), name, |event| {
+            if let Event::Step { metrics, .. } = event {
+                metrics.loss *= loss_scale;
+            }
+        })
     };
     let mut app = App::new(vec![entry("base", 3.0), entry("nsl", 1.0)], 0, true);
     app.poll();
@@ -614,43 +622,24 @@ fn a_graph_regularized_run_charts_its_scaled_graph_loss() {
 
 #[test]
 fn several_pinned_runs_line_up_by_epoch_in_their_own_colors() {
-    use fer_tui::app::{RunEntry, MAX_PINNED};
-    use fer_tui::state::Status;
-    use fer_tui::target::Target;
+    use fer_tui::app::MAX_PINNED;
     use fer_tui::ui::epoch_stretch;
 
     let dir = tempfile::tempdir().unwrap();
     // `steps` per epoch: a run with half the batch size has twice the steps.
     let entry = |name: &str, steps: usize| {
-        let run = dir.path().join(name);
-        std::fs::create_dir_all(&run).unwrap();
-        let mut log = vec![record(T0, start(None))];
-        log.extend(epochs(1, 2, T0));
-        let text: String = log
-            .iter()
-            .map(|r| {
-                let mut r = r.clone();
-                match &mut r.event {
-                    Event::RunStart {
-                        steps_per_epoch, ..
-                    } => *steps_per_epoch = steps,
-                    Event::Step {
-                        global_step, step, ..
-                    } => {
-                        *global_step *= steps / 10;
-                        *step *= steps / 10;
-                    }
-                    _ => {}
-                }
-                serde_json::to_string(&r).unwrap() + "\n"
-            })
-            .collect();
-        std::fs::write(run.join(fer::run::EVENTS_FILE), text).unwrap();
-        RunEntry {
-            name: name.into(),
-            target: Target::Local(run),
-            status: Status::Waiting,
-        }
+        run_entry(dir.path(), name, |event| match event {
+            Event::RunStart {
+                steps_per_epoch, ..
+            } => *steps_per_epoch = steps,
+            Event::Step {
+                global_step, step, ..
+            } => {
+                *global_step *= steps / 10;
+                *step *= steps / 10;
+            }
+            _ => {}
+        })
     };
     let names = ["base", "halfbatch", "nsl", "graph", "both", "sixth"];
     let runs = names
