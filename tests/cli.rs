@@ -666,7 +666,7 @@ fn packed_data_trains_and_evaluates_like_its_csv() {
         ..Default::default()
     })
     .unwrap();
-    fer::data::csv::write_csv(&faces, &d.join("s.csv")).unwrap();
+    fer::data::csv::write_csv(&faces, d.join("s.csv")).unwrap();
     let packed = stdout(&fer(&["data", "pack", "s.csv", "s.ferpack"], d));
     assert!(
         packed.starts_with("packed 200 faces from s.csv into s.ferpack ("),
