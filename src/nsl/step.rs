@@ -155,23 +155,29 @@ pub fn train_step<M: Classifier>(
         }
     };
 
-    let clean_loss = clean_loss.inner();
-    let adversarial_loss = adversarial_loss.unwrap_or_else(|| clean_loss.zeros_like());
-    let mut losses = vec![clean_loss, adversarial_loss];
+    // One read of every loss the step has: clean, then adversarial and graph when present.
+    let (has_adversarial, has_graph) = (adversarial_loss.is_some(), graph_loss.is_some());
+    let mut losses = vec![clean_loss.inner()];
+    losses.extend(adversarial_loss);
     losses.extend(graph_loss.map(|loss| loss.inner()));
     let values: Vec<f32> = Tensor::cat(losses, 0)
         .into_data()
         .try_to_vec()
         .expect("f32 losses");
+    let mut values = values.into_iter().map(f64::from);
+    let cross_entropy = values.next().expect("the clean loss");
+    let mut next_if = |present: bool| if present { values.next() } else { None };
+    let scaled_adversarial_loss = next_if(has_adversarial).unwrap_or(0.0);
+    let scaled_graph_loss = next_if(has_graph).unwrap_or(0.0);
     let predictions = predictions
         .into_data()
         .iter::<i64>()
         .map(|p| p as u8)
         .collect();
     let stats = StepStats {
-        cross_entropy: values[0] as f64,
-        scaled_adversarial_loss: values[1] as f64,
-        scaled_graph_loss: values.get(2).copied().unwrap_or(0.0) as f64,
+        cross_entropy,
+        scaled_adversarial_loss,
+        scaled_graph_loss,
         predictions,
     };
     (grads, stats)
