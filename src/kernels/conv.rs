@@ -144,15 +144,16 @@ impl ConvBackend for burn::backend::LibTorch {
         output_gradient: FloatTensor<Self>,
         padding: [usize; 2],
     ) -> FloatTensor<Self> {
-        // From one or two input channels a product of the few narrow patches with the
-        // gradient beats oneDNN's kernel; from more, on the CPU, fer's shifted-rows
-        // products do; on a GPU LibTorch's own kernel.
-        if x.shape()[1] <= 2 {
-            libtorch::narrow_weight_gradient(x, weight, output_gradient, padding)
-        } else if libtorch::on_cpu_in_f32([&x, &output_gradient]) {
-            libtorch::shifted_rows_weight_gradient(x, weight, output_gradient, padding)
-        } else {
-            libtorch::weight_gradient(x, weight, output_gradient, padding)
+        use libtorch::WeightGradientRoute as Route;
+        let place = libtorch::placement([&x, &output_gradient]);
+        match libtorch::weight_gradient_route(x.shape()[1], place) {
+            Route::NarrowPatches => {
+                libtorch::narrow_weight_gradient(x, weight, output_gradient, padding)
+            }
+            Route::ShiftedRows => {
+                libtorch::shifted_rows_weight_gradient(x, weight, output_gradient, padding)
+            }
+            Route::LibTorch => libtorch::weight_gradient(x, weight, output_gradient, padding),
         }
     }
 
@@ -318,11 +319,39 @@ mod libtorch {
         )
     }
 
-    /// Whether every tensor is f32 in CPU memory, which Rust code can read in place.
-    pub fn on_cpu_in_f32<const N: usize>(tensors: [&TchTensor; N]) -> bool {
-        tensors
+    /// The kernel that computes a convolution's weight gradient.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum WeightGradientRoute {
+        /// One batched product of the patches with the gradient: on the CPU from one or two
+        /// input channels (the first layer), where it beats oneDNN's kernel.
+        NarrowPatches,
+        /// fer's shifted-rows products, reading f32 CPU memory in place: the CPU otherwise.
+        ShiftedRows,
+        /// LibTorch's own kernel: cuDNN on a GPU, and any other element type.
+        LibTorch,
+    }
+
+    /// Where the inputs of one operation live and what they hold: `None` when they differ.
+    pub fn placement<const N: usize>(tensors: [&TchTensor; N]) -> Option<(tch::Device, tch::Kind)> {
+        let first = (tensors[0].tensor.device(), tensors[0].tensor.kind());
+        let same = tensors
             .iter()
-            .all(|t| t.tensor.device() == tch::Device::Cpu && t.tensor.kind() == tch::Kind::Float)
+            .all(|t| (t.tensor.device(), t.tensor.kind()) == first);
+        same.then_some(first)
+    }
+
+    /// fer's kernels run on the CPU only; any other device takes LibTorch's.
+    pub fn weight_gradient_route(
+        input_channels: usize,
+        place: Option<(tch::Device, tch::Kind)>,
+    ) -> WeightGradientRoute {
+        match place {
+            Some((tch::Device::Cpu, _)) if input_channels <= 2 => {
+                WeightGradientRoute::NarrowPatches
+            }
+            Some((tch::Device::Cpu, tch::Kind::Float)) => WeightGradientRoute::ShiftedRows,
+            _ => WeightGradientRoute::LibTorch,
+        }
     }
 
     /// fer's weight gradient ([`crate::kernels::weight_gradient`]) read from LibTorch's memory
@@ -382,7 +411,7 @@ mod libtorch {
     /// The values of a dense f32 CPU tensor, in memory order, with its strides.
     fn values(t: &tch::Tensor) -> Strided<'_> {
         let strides = t.stride();
-        // SAFETY: `t` is a dense f32 CPU tensor ([`dense`], [`on_cpu_in_f32`]): its
+        // SAFETY: `t` is a dense f32 CPU tensor ([`dense`], [`weight_gradient_route`]): its
         // `numel` values are consecutive from `data_ptr`, and the borrow of `t` keeps them
         // alive and unchanged while the slice lives.
         let values = unsafe { std::slice::from_raw_parts(t.data_ptr() as *const f32, t.numel()) };
@@ -602,5 +631,41 @@ mod tests {
     fn one_image_and_more_images_than_threads_sum_alike() {
         compare([1, 2, 5, 5], [2, 2, 3, 3], [1, 1]);
         compare([7, 2, 5, 5], [2, 2, 3, 3], [1, 1]);
+    }
+}
+
+/// Which kernel each LibTorch placement takes, decided from the device type alone, so the
+/// GPU routes are checked on a machine without a GPU.
+#[cfg(all(test, feature = "tch"))]
+mod libtorch_routes {
+    use super::libtorch::{weight_gradient_route, WeightGradientRoute as Route};
+    use tch::{Device, Kind};
+
+    #[test]
+    fn fers_cpu_kernels_take_f32_cpu_tensors_only() {
+        let cpu = Some((Device::Cpu, Kind::Float));
+        assert_eq!(weight_gradient_route(1, cpu), Route::NarrowPatches);
+        assert_eq!(weight_gradient_route(2, cpu), Route::NarrowPatches);
+        assert_eq!(weight_gradient_route(3, cpu), Route::ShiftedRows);
+        assert_eq!(weight_gradient_route(64, cpu), Route::ShiftedRows);
+        let double = Some((Device::Cpu, Kind::Double));
+        assert_eq!(weight_gradient_route(64, double), Route::LibTorch);
+    }
+
+    #[test]
+    fn gpu_tensors_and_mixed_placements_take_libtorchs_kernel() {
+        for device in [
+            Device::Cuda(0),
+            Device::Cuda(3),
+            Device::Mps,
+            Device::Vulkan,
+        ] {
+            for channels in [1, 2, 64] {
+                let route = weight_gradient_route(channels, Some((device, Kind::Float)));
+                assert_eq!(route, Route::LibTorch, "{device:?}, {channels} channels");
+            }
+        }
+        assert_eq!(weight_gradient_route(64, None), Route::LibTorch);
+        assert_eq!(weight_gradient_route(1, None), Route::LibTorch);
     }
 }

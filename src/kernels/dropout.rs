@@ -121,7 +121,7 @@ impl DropoutBackend for burn::backend::LibTorch {
         // `empty_like` keeps x's memory order (channels-last after fer's convolutions) and
         // is dense, so its storage is `numel` consecutive values.
         let mut mask = x.tensor.empty_like();
-        if mask.device() != tch::Device::Cpu || mask.kind() != tch::Kind::Float {
+        if !fills_in_place(mask.device(), mask.kind()) {
             let _ = mask.bernoulli_float_(keep);
             let _ = mask.g_mul_scalar_(1.0 / keep);
             return TchTensor::new(mask);
@@ -136,6 +136,13 @@ impl DropoutBackend for burn::backend::LibTorch {
         fill_keep_mask(values, keep, seed);
         TchTensor::new(mask)
     }
+}
+
+/// Whether fer fills a LibTorch mask itself ([`fill_keep_mask`], through the tensor's memory):
+/// f32 on the CPU only. A GPU mask takes LibTorch's own Bernoulli kernel.
+#[cfg(feature = "tch")]
+fn fills_in_place(device: tch::Device, kind: tch::Kind) -> bool {
+    device == tch::Device::Cpu && kind == tch::Kind::Float
 }
 
 impl<B: DropoutBackend, C: CheckpointStrategy> DropoutBackend for Autodiff<B, C> {
@@ -244,5 +251,26 @@ mod tests {
         };
         assert!(draw(3) == draw(3), "the same seed gave another mask");
         assert!(draw(3) != draw(4), "another seed gave the same mask");
+    }
+}
+
+#[cfg(all(test, feature = "tch"))]
+mod libtorch_routes {
+    use super::fills_in_place;
+    use tch::{Device, Kind};
+
+    #[test]
+    fn only_f32_cpu_masks_are_filled_in_place() {
+        assert!(fills_in_place(Device::Cpu, Kind::Float));
+        assert!(!fills_in_place(Device::Cpu, Kind::Double));
+        assert!(!fills_in_place(Device::Cpu, Kind::Half));
+        for device in [
+            Device::Cuda(0),
+            Device::Cuda(1),
+            Device::Mps,
+            Device::Vulkan,
+        ] {
+            assert!(!fills_in_place(device, Kind::Float), "{device:?}");
+        }
     }
 }

@@ -49,6 +49,8 @@ pub fn train_rate(
         .next()
         .ok_or_else(|| anyhow::anyhow!("no images to time"))?;
     model = step(model, warm_up);
+    // A GPU runs the steps asynchronously: time from an idle device to an idle device.
+    sync(&device)?;
     let stopwatch = Stopwatch::start();
     let timed = batches.len() * batch_size;
     if timed == 0 {
@@ -57,8 +59,16 @@ pub fn train_rate(
     for batch in batches {
         model = step(model, batch);
     }
+    sync(&device)?;
+    let rate = stopwatch.rate(timed);
     drop(model);
-    Ok(stopwatch.rate(timed))
+    Ok(rate)
+}
+
+fn sync(device: &Device) -> anyhow::Result<()> {
+    device
+        .sync()
+        .map_err(|e| anyhow::anyhow!("the device failed while timing: {e:?}"))
 }
 
 /// Inference-mode class predictions of `images` faces in batches of 256, after one
