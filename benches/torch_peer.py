@@ -13,13 +13,19 @@ import argparse
 import json
 import time
 
+import os
+import sys
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from load_safetensors import sequential  # noqa: E402
+
 # fer's presets (src/model/config.rs): per block (filters, kernel, convolutions, dropout);
 # then (units, dropout) per dense layer.
-NETWORKS = {
+PRESETS = {
     "report-4.2": ([(64, 5, 2, .4), (128, 3, 2, .4), (256, 3, 2, .5)], [(128, .6)]),
     "report-5.1": ([(64, 3, 2, .3), (128, 3, 2, .3), (256, 3, 2, .4), (512, 3, 2, .4)],
                    [(256, .5), (128, .5)]),
@@ -30,30 +36,22 @@ NETWORKS = {
 
 
 def network(name, classes=7):
-    """Conv -> BatchNorm -> ELU per convolution, max-pool and dropout per block, as fer and
-    the study's Keras model (BatchNorm epsilon 1e-3, Keras momentum 0.99)."""
-    blocks, dense = NETWORKS[name]
-    layers, channels, side = [], 1, 48
-    for filters, kernel, convs, drop in blocks:
-        for _ in range(convs):
-            layers += [nn.Conv2d(channels, filters, kernel, padding="same"),
-                       nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01), nn.ELU()]
-            channels = filters
-        layers += [nn.MaxPool2d(2), nn.Dropout(drop)]
-        side //= 2
-    layers.append(nn.Flatten())
-    width = channels * side * side
-    for units, drop in dense:
-        layers += [nn.Linear(width, units), nn.BatchNorm1d(units, eps=1e-3, momentum=0.01),
-                   nn.ELU(), nn.Dropout(drop)]
-        width = units
-    layers.append(nn.Linear(width, classes))
-    return nn.Sequential(*layers)
+    """The preset as fer's table (what `fer export --safetensors` stores), built by the same
+    function that loads exported weights: Conv -> BatchNorm -> ELU per convolution, as fer
+    and the study's Keras model (BatchNorm epsilon 1e-3, Keras momentum 0.99)."""
+    blocks, dense = PRESETS[name]
+    table = {
+        "input": [48, 48], "classes": classes,
+        "batch_norm_epsilon": 1e-3, "batch_norm_momentum": 0.99,
+        "blocks": [{"filters": f, "kernel": k, "convs": c, "dropout": d} for f, k, c, d in blocks],
+        "dense": [{"units": u, "dropout": d} for u, d in dense],
+    }
+    return sequential(table, nn)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--network", default="report-4.2", choices=sorted(NETWORKS))
+    parser.add_argument("--network", default="report-4.2", choices=sorted(PRESETS))
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--images", type=int, default=500, help="images per timed pass")

@@ -10,6 +10,7 @@
 //!   regularization.
 //! - [`model`] describes the study's CNNs as tables and summarizes them like Keras; with
 //!   Burn it builds them, on the backend kernels of `kernels`.
+//! - [`export`] writes trained networks as ONNX and safetensors.
 //! - [`metrics`] scores predictions: confusion matrix, classification report.
 //! - [`run`] is the run directory and its event log, the contract `fer-tui` reads.
 //! - `report` (features `burn` and `viz`) writes runs up beside the study's results.
@@ -20,6 +21,7 @@
 pub mod atomic;
 mod config_error;
 pub mod data;
+pub mod export;
 pub mod graph;
 #[cfg(feature = "burn")]
 pub mod kernels;

@@ -3,6 +3,7 @@
 mod bench;
 mod data;
 mod eval;
+mod export;
 mod graph;
 mod plot;
 mod report;
@@ -43,6 +44,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Classify image files with a checkpoint.
     Predict(eval::PredictArgs),
+    /// Write a network as ONNX or safetensors, or a run as TensorBoard event files.
+    Export(export::ExportArgs),
     /// Draw a run's training curves and latest confusion matrix (PNG and SVG) into its folder.
     Plot {
         /// A run directory (runs/NAME).
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Graph(command) => graph::run(command),
         Command::Eval(args) => eval::run_eval(args),
         Command::Predict(args) => eval::run_predict(args),
+        Command::Export(args) => export::run(args),
         Command::Plot { run } => plot::run(&run),
         Command::Report(args) => report::run(args),
         Command::Bench(command) => bench::run(command),

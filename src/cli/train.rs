@@ -127,6 +127,9 @@ pub struct TrainArgs {
     /// Continue the named run from its last checkpoint.
     #[arg(long, requires = "name")]
     resume: bool,
+    /// Do not write TensorBoard event files (runs/NAME/tb/); TOML: tensorboard = false.
+    #[arg(long)]
+    no_tensorboard: bool,
     #[command(flatten)]
     compute: ComputeArgs,
     /// Skip bad rows of the data instead of stopping.
@@ -170,6 +173,7 @@ impl TrainArgs {
         set(&mut augment.zoom, self.zoom);
         set(&mut augment.shift, self.shift);
         augment.horizontal_flip |= self.flip;
+        config.tensorboard &= !self.no_tensorboard;
         if self.early_stopping.is_some() {
             config.early_stopping_patience = self.early_stopping;
         }

@@ -171,3 +171,20 @@ impl Cnn {
         x
     }
 }
+
+/// The layers as [`weights`](Cnn::weights) reads them.
+impl Cnn {
+    pub(super) fn conv_units(&self) -> impl Iterator<Item = (&Conv2d, &BatchNorm)> {
+        self.stages
+            .iter()
+            .flat_map(|stage| stage.units.iter().map(|unit| (&unit.conv, &unit.norm)))
+    }
+
+    pub(super) fn dense_units(&self) -> impl Iterator<Item = (&Linear, &BatchNorm)> {
+        self.dense.iter().map(|unit| (&unit.linear, &unit.norm))
+    }
+
+    pub(super) fn output_layer(&self) -> &Linear {
+        &self.output
+    }
+}

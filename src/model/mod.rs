@@ -8,6 +8,7 @@ mod config;
 #[cfg(feature = "burn")]
 mod input;
 mod summary;
+mod weights;
 
 #[cfg(feature = "burn")]
 pub use cnn::Cnn;
@@ -15,3 +16,4 @@ pub use config::{CnnConfig, ConvBlock, DenseLayer, PRESETS};
 #[cfg(feature = "burn")]
 pub use input::{images_tensor, labels_tensor};
 pub use summary::{LayerRow, ModelSummary};
+pub use weights::{Array, CnnWeights, ConvWeights, DenseWeights, NormWeights};

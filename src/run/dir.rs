@@ -15,6 +15,8 @@ pub const DEFAULT_ROOT: &str = "runs";
 pub const RUN_INFO_FILE: &str = "run.json";
 /// The event log ([`events`](super::events)).
 pub const EVENTS_FILE: &str = "events.jsonl";
+/// The folder of TensorBoard's event files in a run directory.
+pub const TENSORBOARD_DIR: &str = "tb";
 /// One row per epoch, Keras CSVLogger columns.
 pub const HISTORY_FILE: &str = "history.csv";
 const CHECKPOINTS_DIR: &str = "checkpoints";
@@ -155,6 +157,11 @@ impl RunDir {
 
     pub fn checkpoints(&self) -> PathBuf {
         self.path.join(CHECKPOINTS_DIR)
+    }
+
+    /// TensorBoard's event files ([`super::tensorboard`]).
+    pub fn tensorboard(&self) -> PathBuf {
+        self.path.join(TENSORBOARD_DIR)
     }
 
     /// The checkpoint written after every epoch.

@@ -25,6 +25,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::tensorboard::TensorBoardSink;
 use super::RunStatus;
 
 /// Version of the line format; written in every line as `v`.
@@ -141,18 +142,36 @@ pub struct EventLog {
 impl EventLog {
     /// Opens (creating or appending to) the log at `path`.
     pub fn open(path: &Path) -> io::Result<EventLog> {
+        EventLog::open_with(path, None)
+    }
+
+    /// Opens the log at `path`, also writing each event's summaries to `tensorboard` on the
+    /// same background thread. A TensorBoard write error stops only the TensorBoard file;
+    /// `close` reports it.
+    pub fn open_with(path: &Path, tensorboard: Option<TensorBoardSink>) -> io::Result<EventLog> {
         let mut file = OpenOptions::new().create(true).append(true).open(path)?;
         let (sender, receiver) = channel::<Record>();
         let writer = std::thread::Builder::new()
             .name("fer-events".into())
             .spawn(move || {
+                let mut tensorboard = tensorboard;
+                let mut tensorboard_error = None;
                 for record in receiver {
                     let mut line = serde_json::to_vec(&record).map_err(io::Error::other)?;
                     line.push(b'\n');
                     file.write_all(&line)?;
                     file.flush()?;
+                    if let Some(sink) = &mut tensorboard {
+                        if let Err(e) = sink.write(&record) {
+                            let path = sink.path().display().to_string();
+                            tensorboard_error =
+                                Some(io::Error::new(e.kind(), format!("{path}: {e}")));
+                            tensorboard = None;
+                        }
+                    }
                 }
-                file.sync_data()
+                file.sync_data()?;
+                tensorboard_error.map_or(Ok(()), Err)
             })?;
         Ok(EventLog {
             sender: Some(sender),

@@ -106,6 +106,8 @@ pub struct TrainConfig {
     pub lr_schedule: LrSchedule,
     /// A `step` event every this many steps (and at least once a second).
     pub log_every: usize,
+    /// Also write the events as TensorBoard summaries under `tb/` in the run folder.
+    pub tensorboard: bool,
     /// Train on these classes only, relabeled in this order (the study's three-emotion run
     /// keeps happiness, sadness and neutral); `None` keeps all seven.
     pub classes: Option<Vec<Emotion>>,
@@ -266,6 +268,7 @@ impl Default for TrainConfig {
             early_stopping_patience: None,
             lr_schedule: LrSchedule::Constant,
             log_every: 10,
+            tensorboard: true,
             classes: None,
             split: SplitPlan::default(),
         }

@@ -65,11 +65,12 @@ pub(super) fn resume_state(
 }
 
 /// Refuses a configuration that differs from the run's `saved` one (as JSON) in anything
-/// but what may change on resume: how long to train, and how validation is batched.
+/// but what may change on resume: how long to train, how validation is batched, and
+/// whether TensorBoard files are written.
 fn check_config(saved: &serde_json::Value, config: &TrainConfig) -> Result<(), TrainError> {
     let mut given = serde_json::to_value(config).expect("configurations serialize");
     let mut saved = saved.clone();
-    for field in ["epochs", "validation_batch_size"] {
+    for field in ["epochs", "validation_batch_size", "tensorboard"] {
         if let (Some(saved), Some(given)) = (saved.as_object_mut(), given.as_object_mut()) {
             saved.remove(field);
             given.remove(field);

@@ -22,6 +22,7 @@ use crate::metrics::{evaluate, ConfusionMatrix};
 use crate::model::{images_tensor, labels_tensor, Cnn};
 use crate::nsl::{train_step, GraphTerm, Neighbors};
 use crate::run::events::{unix_now, Event, EventLog, Metrics};
+use crate::run::tensorboard::{default_renderer, TensorBoardSink};
 use crate::run::{
     hostname, timestamp_name, update_best, write_history, EpochRecord, RunDir, RunInfo, RunStatus,
 };
@@ -208,7 +209,15 @@ impl<'a, 'o> Session<'a, 'o> {
                 info.data = options.data_source.clone().or(info.data.take());
                 info.write(&dir.path).map_err(io_error(&dir.path))?;
                 write_history(&dir.history(), &state.history).map_err(io_error(&dir.history()))?;
-                let log = EventLog::open(&dir.events()).map_err(io_error(&dir.events()))?;
+                let tensorboard = match config.tensorboard {
+                    true => Some(
+                        TensorBoardSink::create(&dir.tensorboard(), unix_now(), default_renderer())
+                            .map_err(io_error(&dir.tensorboard()))?,
+                    ),
+                    false => None,
+                };
+                let log = EventLog::open_with(&dir.events(), tensorboard)
+                    .map_err(io_error(&dir.events()))?;
                 Some(SavedRun { dir, info, log })
             }
             _ => None,

@@ -9,7 +9,7 @@ mod tables;
 
 pub use faces::{face_grid, misclassified_grid, neighbor_grid};
 pub use figure::{DrawError, Figure};
-pub use plots::{class_counts, confusion_heatmap, training_curves};
+pub use plots::{class_counts, confusion_heatmap, confusion_image, training_curves};
 
 impl crate::metrics::ConfusionMatrix {
     /// Shows the heatmap inline in evcxr.

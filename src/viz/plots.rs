@@ -4,8 +4,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::figure::{DrawError, Drawing, Figure};
-use crate::data::ClassCounts;
+use crate::data::{ClassCounts, Emotion};
 use crate::metrics::ConfusionMatrix;
+use crate::run::tensorboard::Image;
 use crate::run::EpochRecord;
 
 const BAR: RGBColor = RGBColor(70, 110, 180);
@@ -234,6 +235,28 @@ impl Drawing for Heatmap<'_> {
         }
         Ok(())
     }
+}
+
+/// [`confusion_heatmap`] as TensorBoard's image summaries take it, from an `epoch_end`
+/// event's counts and the run's class names; `None` when they do not make a matrix.
+pub fn confusion_image(counts: &[Vec<u64>], classes: &[String]) -> Option<Image> {
+    let classes: Vec<Emotion> = classes
+        .iter()
+        .map(|c| c.parse().ok())
+        .collect::<Option<_>>()?;
+    if counts.len() != classes.len() || counts.iter().any(|row| row.len() != classes.len()) {
+        return None;
+    }
+    let figure = confusion_heatmap(&ConfusionMatrix {
+        classes,
+        counts: counts.to_vec(),
+    })
+    .ok()?;
+    Some(Image {
+        png: figure.png().to_vec(),
+        width: figure.width,
+        height: figure.height,
+    })
 }
 
 /// The confusion matrix as a heatmap: counts and row-normalized shares in every cell.
