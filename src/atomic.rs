@@ -25,7 +25,7 @@ where
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir)?;
+    create_folder(dir)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".fer-tmp-");
     // Temporary files are private by default; the finished file is an ordinary one.
@@ -38,4 +38,16 @@ where
     file.sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// `create_dir_all`, with an error that names the file standing where a folder must be
+/// (the bare error would say only "File exists").
+pub fn create_folder(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| match dir.ancestors().find(|a| a.is_file()) {
+        Some(file) => io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} is a file, not a folder", file.display()),
+        ),
+        None => e,
+    })
 }

@@ -103,6 +103,7 @@ fn every_command_has_help() {
         vec!["data", "convert", "--help"],
         vec!["bench", "load", "--help"],
         vec!["bench", "train", "--help"],
+        vec!["export", "--help"],
     ] {
         let out = stdout(&fer(&args, dir.path()));
         assert!(out.contains("Usage: fer"), "{args:?}: {out}");

@@ -1456,6 +1456,85 @@ fn eval_predict_and_report_refuse_hostile_models_and_inputs() {
     check(&model_cases());
 }
 
+fn export_cases() -> Vec<Case> {
+    let export = |name: &str, files: Vec<(&str, Vec<u8>)>, args: &[&str], expect: &[&str]| {
+        let mut command = vec!["export"];
+        command.extend(args);
+        case(name, files, &command, expect)
+    };
+    let ckpt = || ("model.ckpt", checkpoint().to_vec());
+    vec![
+        export(
+            "a missing checkpoint",
+            vec![],
+            &["nothing.ckpt", "--onnx", "m.onnx"],
+            &["nothing.ckpt"],
+        ),
+        export(
+            "a damaged checkpoint",
+            vec![("model.ckpt", flipped(40))],
+            &["model.ckpt", "--onnx", "m.onnx"],
+            &["model.ckpt", "checksum"],
+        ),
+        export(
+            "a run without checkpoints",
+            vec![("run/events.jsonl", Vec::new())],
+            &["run", "--safetensors", "m.safetensors"],
+            &["best.ckpt"],
+        ),
+        export(
+            "no format asked for",
+            vec![ckpt()],
+            &["model.ckpt"],
+            &["--onnx", "--safetensors", "--tensorboard"],
+        ),
+        export(
+            "an existing ONNX file",
+            vec![ckpt(), ("m.onnx", b"keep me".to_vec())],
+            &["model.ckpt", "--onnx", "m.onnx"],
+            &["m.onnx exists: pass --force"],
+        ),
+        export(
+            "an ONNX path under a file",
+            vec![ckpt(), ("file", b"x".to_vec())],
+            &["model.ckpt", "--onnx", "file/m.onnx"],
+            &["file is a file, not a folder"],
+        ),
+        export(
+            "TensorBoard from a checkpoint file",
+            vec![ckpt()],
+            &["model.ckpt", "--tensorboard", "tb"],
+            &["--tensorboard needs a run directory, not model.ckpt"],
+        ),
+        export(
+            "TensorBoard from a folder that is not a run",
+            vec![("folder/notes.txt", b"hello".to_vec())],
+            &["folder", "--tensorboard", "tb"],
+            &["events.jsonl: no such file: not a fer run directory"],
+        ),
+        export(
+            "TensorBoard into a file",
+            vec![("run/events.jsonl", Vec::new()), ("tb", b"x".to_vec())],
+            &["run", "--tensorboard", "tb"],
+            &[
+                "converting run to TensorBoard",
+                "tb is a file, not a folder",
+            ],
+        ),
+        export(
+            "a checkpoint that is a folder of nothing",
+            vec![("empty/.keep", Vec::new())],
+            &["empty", "--onnx", "m.onnx"],
+            &["best.ckpt"],
+        ),
+    ]
+}
+
+#[test]
+fn export_refuses_hostile_sources_and_destinations() {
+    check(&export_cases());
+}
+
 #[test]
 fn the_suite_covers_every_command() {
     let groups = [
@@ -1465,6 +1544,7 @@ fn the_suite_covers_every_command() {
         model_cases().len(),
         graph_cases().len(),
         pack_cases().len(),
+        export_cases().len(),
     ];
     // fer-tui's hostile cases live in tui/tests/hostile.rs.
     assert!(

@@ -197,7 +197,7 @@ impl EventFileWriter {
     /// number (a resumed run adds a file; TensorBoard reads them all in name order), with its
     /// `file_version` event.
     pub fn create(dir: &Path, wall_time: f64) -> io::Result<EventFileWriter> {
-        std::fs::create_dir_all(dir)?;
+        crate::atomic::create_folder(dir)?;
         let host = super::hostname();
         let stem = format!(
             "events.out.tfevents.{:010}.{host}.{}",
