@@ -120,6 +120,8 @@ mod tests {
             include_str!("../../tests/cli.rs"),
             include_str!("../../tests/study.rs"),
             include_str!("../../tests/hostile.rs"),
+            include_str!("../../tests/export.rs"),
+            include_str!("../../tests/tensorboard.rs"),
         ];
         let units = [include_str!("train.rs"), include_str!("mod.rs")];
         let unit_tests = units
