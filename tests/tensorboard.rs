@@ -118,23 +118,28 @@ fn only_file(dir: &std::path::Path) -> std::path::PathBuf {
     files.into_iter().next().unwrap()
 }
 
-#[test]
-fn a_run_writes_every_epochs_scalars_and_confusion_and_export_converts_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let train = [
+/// `fer train` of `tiny` on synthetic faces into `d/runs/NAME`.
+fn train(d: &std::path::Path, name: &str, epochs: &str, extra: &[&str]) {
+    let mut args = vec![
         "train",
         "--data",
         "synthetic:240",
         "--preset",
         "tiny",
         "--epochs",
-        "3",
-        "--adversarial",
+        epochs,
         "--name",
-        "tb",
+        name,
     ];
-    stdout(&fer(&train, d));
+    args.extend(extra);
+    stdout(&fer(&args, d));
+}
+
+#[test]
+fn a_run_writes_every_epochs_scalars_and_confusion_and_export_converts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, "tb", "3", &["--adversarial"]);
     let run = d.join("runs/tb");
     let file = only_file(&run.join("tb"));
     let name = file.file_name().unwrap().to_string_lossy().into_owned();
@@ -211,19 +216,7 @@ fn a_run_writes_every_epochs_scalars_and_confusion_and_export_converts_it() {
     }
 
     // --no-tensorboard writes none.
-    let quiet = [
-        "train",
-        "--data",
-        "synthetic:240",
-        "--preset",
-        "tiny",
-        "--epochs",
-        "1",
-        "--no-tensorboard",
-        "--name",
-        "quiet",
-    ];
-    stdout(&fer(&quiet, d));
+    train(d, "quiet", "1", &["--no-tensorboard"]);
     assert!(d.join("runs/quiet/history.csv").is_file());
     assert!(!d.join("runs/quiet/tb").exists());
 }
