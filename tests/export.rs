@@ -360,6 +360,36 @@ fn a_mismatched_class_list_is_refused() {
 }
 
 #[test]
+fn a_network_over_protobufs_two_gib_is_refused_before_copying_it() {
+    let network = CnnConfig {
+        dense: vec![DenseLayer {
+            units: 300_000,
+            dropout: 0.0,
+        }],
+        ..CnnConfig::preset("tiny").unwrap()
+    };
+    // The shapes of the real thing, without its gigabytes of values.
+    let shaped = |shape: Vec<usize>| fer::model::Array {
+        shape,
+        values: vec![],
+    };
+    let tiny = CnnConfig::preset("tiny").unwrap();
+    let mut weights = tiny.init(&Device::flex()).weights(&tiny);
+    weights.network = network.clone();
+    weights.dense[0].weight = shaped(vec![network.flat_features(), 300_000]);
+    weights.output.weight = shaped(vec![300_000, 7]);
+    let bytes = 4 * (8 * 3 * 3 + 16 * 8 * 3 * 3 + network.flat_features() * 300_000 + 300_000 * 7);
+    let error = fer::export::onnx::model(&weights, &Emotion::ALL).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "ONNX cannot hold this network: its weights take {bytes} bytes, over the 2 GiB a \
+             protobuf message can hold"
+        )
+    );
+}
+
+#[test]
 fn safetensors_names_and_shapes_follow_pytorchs_sequential_for_table_4_2() {
     let network = CnnConfig::preset("report-4.2").unwrap();
     let weights = network.init(&Device::flex()).weights(&network);

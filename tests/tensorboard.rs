@@ -217,6 +217,11 @@ fn a_run_writes_every_epochs_scalars_and_confusion_and_export_converts_it() {
 
     // --no-tensorboard writes none.
     train(d, "quiet", "1", &["--no-tensorboard"]);
+    // And its TOML twin.
+    std::fs::write(d.join("quiet.toml"), "tensorboard = false\n").unwrap();
+    train(d, "quiet-toml", "1", &["--config", "quiet.toml"]);
+    assert!(d.join("runs/quiet-toml/history.csv").is_file());
+    assert!(!d.join("runs/quiet-toml/tb").exists());
     assert!(d.join("runs/quiet/history.csv").is_file());
     assert!(!d.join("runs/quiet/tb").exists());
 }

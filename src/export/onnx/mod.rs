@@ -48,21 +48,15 @@ pub fn model(weights: &CnnWeights, classes: &[Emotion]) -> Result<ModelProto, Ex
             classes: classes.len(),
         });
     }
-    let parameters: usize = weights
-        .convs
-        .iter()
-        .map(|c| c.weight.values.len())
-        .sum::<usize>()
-        + weights
-            .dense
-            .iter()
-            .map(|d| d.weight.values.len())
-            .sum::<usize>()
-        + weights.output.weight.values.len();
-    if parameters as u64 * 4 > PROTOBUF_LIMIT {
+    // From the shapes, before any byte is copied.
+    let size = |a: &Array| a.shape.iter().product::<usize>() as u64;
+    let values: u64 = weights.convs.iter().map(|c| size(&c.weight)).sum::<u64>()
+        + weights.dense.iter().map(|d| size(&d.weight)).sum::<u64>()
+        + size(&weights.output.weight);
+    if values * 4 > PROTOBUF_LIMIT {
         return Err(ExportError::TooLarge {
             format: "ONNX",
-            bytes: parameters as u64 * 4,
+            bytes: values * 4,
         });
     }
     let mut graph = Graph::default();
