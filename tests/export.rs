@@ -519,6 +519,11 @@ fn export_command_writes_files_the_other_runtimes_agree_with() {
         eprintln!("FER_INTEROP_PYTHON is not set: ONNX Runtime, PyTorch and Keras not compared");
         return;
     };
+    // A relative path means the test's folder, not the temporary one python runs in.
+    let python = match python.contains('/') {
+        true => std::path::absolute(&python).unwrap(),
+        false => python.into(),
+    };
     stdout(&fer(
         &[
             "data",
