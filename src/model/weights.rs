@@ -90,21 +90,13 @@ impl Cnn {
             .conv_units()
             .map(|(conv, n)| ConvWeights {
                 weight: Array::of(conv.weight.val()),
-                bias: conv
-                    .bias
-                    .as_ref()
-                    .map(|b| Array::of(b.val()))
-                    .unwrap_or_else(|| zeros(conv.weight.dims()[0])),
+                bias: bias(conv.bias.as_ref(), conv.weight.dims()[0]),
                 norm: norm(n),
             })
             .collect();
         let linear = |l: &burn::nn::Linear, n: Option<&BatchNorm>| DenseWeights {
             weight: Array::of(l.weight.val()),
-            bias: l
-                .bias
-                .as_ref()
-                .map(|b| Array::of(b.val()))
-                .unwrap_or_else(|| zeros(l.weight.dims()[1])),
+            bias: bias(l.bias.as_ref(), l.weight.dims()[1]),
             norm: n.map(norm),
         };
         let dense = model
@@ -120,10 +112,11 @@ impl Cnn {
     }
 }
 
+/// A layer's bias, or zeros for a layer built without one.
 #[cfg(feature = "burn")]
-fn zeros(len: usize) -> Array {
-    Array {
+fn bias(bias: Option<&burn::module::Param<Tensor<1>>>, len: usize) -> Array {
+    bias.map(|b| Array::of(b.val())).unwrap_or_else(|| Array {
         shape: vec![len],
         values: vec![0.0; len],
-    }
+    })
 }
