@@ -3,6 +3,7 @@
 #
 #   scripts/setup-tch.sh                              # venv in .venv-torch, release build
 #   scripts/setup-tch.sh test --locked --test tch     # any cargo command, with --features tch
+#   scripts/setup-tch.sh venv                         # only the venv with torch
 #   TORCH=2.11.0 scripts/setup-tch.sh                 # another torch (see below)
 #   VENV=/opt/torch scripts/setup-tch.sh
 #
@@ -27,6 +28,8 @@ if ! "$VENV/bin/python" -c "import torch; assert torch.__version__.split('+')[0]
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet "torch==$TORCH"
 fi
+
+[ "${1:-}" = venv ] && exit 0
 
 # Without LIBTORCH_USE_PYTORCH the build tries to download LibTorch and fails with a DNS error.
 export LIBTORCH_USE_PYTORCH=1
