@@ -81,7 +81,7 @@ pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<()> {
         })
         .collect();
     parts.push(rest);
-    let packed = on_all_cores(&parts, |part| {
+    let packed = on_all_cores(parts.iter().collect(), |part| {
         zstd::bulk::compress(part, LEVEL).map(|frame| {
             let crcs = [crc32fast::hash(&frame), crc32fast::hash(part)];
             (frame, crcs)
@@ -153,44 +153,90 @@ fn residuals(face: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Undoes [`residuals`] in place. The same guesses as [`scan`] makes, written out for
-/// speed: each pixel waits on the one before it, so the chain is kept short.
-fn restore(face: &mut [u8]) {
-    let (first, below) = face.split_at_mut(SIDE);
-    let mut left = 0u8;
-    for p in first.iter_mut() {
-        left = p.wrapping_add(left);
-        *p = left;
-    }
-    let mut above: &[u8] = first;
-    for row in below.chunks_exact_mut(SIDE) {
-        let (mut left, mut corner) = (0i32, 0i32);
-        for (p, &up) in row.iter_mut().zip(above) {
-            let up = i32::from(up);
-            let (low, high) = if left < up { (left, up) } else { (up, left) };
-            let guess = (left + up - corner).clamp(low, high);
-            left = i32::from(p.wrapping_add(guess as u8));
-            *p = left as u8;
-            corner = up;
+/// Undoes [`residuals`] in place, for any number of whole faces.
+fn restore(faces: &mut [u8]) {
+    let mut groups = faces.chunks_exact_mut(INTERLEAVED * FACE_PIXELS);
+    groups.by_ref().for_each(restore_interleaved::<INTERLEAVED>);
+    groups
+        .into_remainder()
+        .chunks_exact_mut(FACE_PIXELS)
+        .for_each(restore_interleaved::<1>);
+}
+
+/// Faces restored side by side: each pixel waits on the one before it, so one face is a
+/// single dependency chain; several in one loop give the CPU independent chains to overlap.
+const INTERLEAVED: usize = 8;
+
+/// [`restore`] of `K` consecutive faces at once: the same guesses as [`scan`] makes,
+/// written out for speed.
+fn restore_interleaved<const K: usize>(faces: &mut [u8]) {
+    let faces: &mut [[u8; FACE_PIXELS]] = faces.as_chunks_mut().0;
+    let faces: &mut [[u8; FACE_PIXELS]; K] = faces.try_into().expect("K whole faces");
+    let mut left = [0u8; K];
+    for x in 0..SIDE {
+        for (face, left) in faces.iter_mut().zip(&mut left) {
+            *left = face[x].wrapping_add(*left);
+            face[x] = *left;
         }
-        above = row;
+    }
+    for y in 1..SIDE {
+        let (mut left, mut corner) = ([0i32; K], [0i32; K]);
+        for x in y * SIDE..(y + 1) * SIDE {
+            for k in 0..K {
+                let face = &mut faces[k];
+                let up = i32::from(face[x - SIDE]);
+                let (low, high) = if left[k] < up {
+                    (left[k], up)
+                } else {
+                    (up, left[k])
+                };
+                let guess = (left[k] + up - corner[k]).clamp(low, high);
+                left[k] = i32::from(face[x].wrapping_add(guess as u8));
+                face[x] = left[k] as u8;
+                corner[k] = up;
+            }
+        }
     }
 }
 
 /// `work` on every item, the items shared among the machine's cores; results in order.
-fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+fn on_all_cores<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_thread = items.len().div_ceil(threads).max(1);
+    let mut shares = Vec::new();
+    let mut items = items.into_iter();
+    loop {
+        let share: Vec<T> = items.by_ref().take(per_thread).collect();
+        if share.is_empty() {
+            break;
+        }
+        shares.push(share);
+    }
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(per_thread)
-            .map(|share| scope.spawn(|| share.iter().map(&work).collect::<Vec<R>>()))
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| scope.spawn(|| share.into_iter().map(&work).collect::<Vec<R>>()))
             .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().expect("a pack worker panicked"))
             .collect()
     })
+}
+
+/// A zeroed buffer of `len` bytes from the allocator's zeroed memory (fresh pages that
+/// cost nothing until written), or `None` when it cannot be had: unlike `vec![0; len]`,
+/// which aborts the process.
+fn zeroed_buffer(len: usize) -> Option<Vec<u8>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(len).ok()?;
+    // SAFETY: the layout has a non-zero size (checked above).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    // SAFETY: `ptr` is non-null, came from the global allocator with the layout `Vec<u8>`
+    // uses for capacity `len`, and all `len` bytes are initialized (zeroed).
+    (!ptr.is_null()).then(|| unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 /// True when the file at `path` starts with [`PACK_MAGIC`].
@@ -260,42 +306,55 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
             "truncated or padded: the header promises {promised} bytes of faces, the file has {found}"
         )));
     }
-    // Each part: its frame, its CRCs and how many bytes it must inflate to.
+    // The faces inflate straight into their final buffer, each chunk into its own slice.
+    // Its pages are only touched as data arrives, so a header that lies about the count
+    // costs address space, not memory; a count no address space holds is an error.
+    let mut pixels = zeroed_buffer(n * FACE_PIXELS)
+        .ok_or_else(|| bad(format!("the header's {n} faces do not fit in memory")))?;
+    let mut targets: Vec<Option<&mut [u8]>> = pixels
+        .chunks_mut(chunk_faces * FACE_PIXELS)
+        .map(Some)
+        .collect();
+    // The labels, usage and source rows: how many bytes they must inflate to.
     let per_face = usize::from(flags & LABELS != 0) + usize::from(flags & USAGE != 0) + 4;
+    targets.push(None);
     let mut parts = Vec::with_capacity(table.len());
     let mut start = at.at;
-    for (i, &(len, frame_crc, crc)) in table.iter().enumerate() {
+    for (&(len, frame_crc, crc), target) in table.iter().zip(targets) {
         let end = start + len as usize;
-        let size = match i < chunks {
-            true => (n - i * chunk_faces).min(chunk_faces) * FACE_PIXELS,
-            false => n * per_face,
-        };
-        parts.push((&bytes[start..end], frame_crc, crc, size, i < chunks));
+        parts.push((&bytes[start..end], frame_crc, crc, target));
         start = end;
     }
-    let unpacked = on_all_cores(&parts, |&(frame, frame_crc, crc, size, faces)| {
+    let damaged = || "the faces are damaged (checksum mismatch)".to_string();
+    let unpacked = on_all_cores(parts, |(frame, frame_crc, crc, target)| {
         if crc32fast::hash(frame) != frame_crc {
-            return Err("the faces are damaged (checksum mismatch)".to_string());
+            return Err(damaged());
         }
-        // Streamed, so a header that lies about the size cannot make fer allocate it.
-        let mut part = Vec::new();
-        zstd::stream::read::Decoder::new(frame)
-            .and_then(|d| d.take(size as u64 + 1).read_to_end(&mut part))
+        let Some(faces) = target else {
+            // Streamed, so a header that lies about the size cannot make fer allocate it.
+            let size = n * per_face;
+            let mut part = Vec::new();
+            zstd::stream::read::Decoder::new(frame)
+                .and_then(|d| d.take(size as u64 + 1).read_to_end(&mut part))
+                .map_err(|e| format!("the faces are damaged: {e}"))?;
+            return match part.len() == size && crc32fast::hash(&part) == crc {
+                true => Ok(part),
+                false => Err(damaged()),
+            };
+        };
+        let written = zstd::bulk::decompress_to_buffer(frame, faces)
             .map_err(|e| format!("the faces are damaged: {e}"))?;
-        if part.len() != size || crc32fast::hash(&part) != crc {
-            return Err("the faces are damaged (checksum mismatch)".to_string());
+        if written != faces.len() || crc32fast::hash(faces) != crc {
+            return Err(damaged());
         }
-        if faces {
-            part.chunks_exact_mut(FACE_PIXELS).for_each(restore);
-        }
-        Ok(part)
+        restore(faces);
+        Ok(Vec::new())
     })
     .into_iter()
     .collect::<std::result::Result<Vec<_>, String>>()
     .map_err(bad)?;
 
-    let (rest, face_parts) = unpacked.split_last().expect("the rest is always a part");
-    let pixels = face_parts.concat();
+    let rest = unpacked.last().expect("the rest is always a part");
     let mut rest = rest.as_slice();
     let mut part = |len: usize| {
         let (head, tail) = rest.split_at(len);
@@ -449,6 +508,22 @@ mod tests {
             error.contains("format version 2; this fer reads version 1"),
             "{error}"
         );
+        // A header that lies about the number of faces, its checksum made valid again: the
+        // buffer it asks for is an error or stays untouched, never an abort.
+        let k = bytes[17] as usize;
+        let header_end = 18 + k + 4 + 2 * 16;
+        for (count, per_chunk) in [(301u32, 2048u32), (u32::MAX, u32::MAX), (1 << 31, 1 << 31)] {
+            let mut lying = bytes.clone();
+            lying[12..16].copy_from_slice(&count.to_le_bytes());
+            lying[18 + k..22 + k].copy_from_slice(&per_chunk.to_le_bytes());
+            let crc = crc32fast::hash(&lying[..header_end]);
+            lying[header_end..header_end + 4].copy_from_slice(&crc.to_le_bytes());
+            let error = read(&lying).unwrap_err();
+            assert!(
+                error.contains("damaged") || error.contains("do not fit in memory"),
+                "{count} faces: {error}"
+            );
+        }
         let mut padded = bytes.clone();
         padded.push(0);
         assert!(read(&padded).unwrap_err().contains("truncated or padded"));
