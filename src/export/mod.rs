@@ -11,6 +11,9 @@ pub mod safetensors;
 use std::io;
 use std::path::Path;
 
+use crate::data::Emotion;
+use crate::model::CnnConfig;
+
 /// Why a network could not be exported.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -25,12 +28,27 @@ pub enum ExportError {
     Mismatch(&'static str),
     #[error("safetensors: {0}")]
     Safetensors(String),
-    #[error(transparent)]
-    Io(#[from] io::Error),
 }
 
 /// Writes `bytes` to `path` whole or not at all, naming the file in the error.
 pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     crate::atomic::write_atomically(path, |out| std::io::Write::write_all(out, bytes))
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+/// What both formats store beside the weights: `classes` (a JSON array of names, in output
+/// order) and `network` (the table as JSON), so a reader can rebuild the network.
+fn metadata(network: &CnnConfig, classes: &[Emotion]) -> [(&'static str, String); 2] {
+    let names: Vec<&str> = classes.iter().map(|c| c.name()).collect();
+    // Names, numbers and strings: serializing them cannot fail.
+    [
+        (
+            "classes",
+            serde_json::to_string(&names).expect("plain data"),
+        ),
+        (
+            "network",
+            serde_json::to_string(network).expect("plain data"),
+        ),
+    ]
 }

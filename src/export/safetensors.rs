@@ -47,18 +47,11 @@ pub fn to_bytes(weights: &CnnWeights, classes: &[Emotion]) -> Result<Vec<u8>, Ex
                 .map_err(|e| ExportError::Safetensors(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let names: Vec<&str> = classes.iter().map(|c| c.name()).collect();
-    let metadata = HashMap::from([
-        ("format".to_owned(), "pt".to_owned()),
-        (
-            "classes".to_owned(),
-            serde_json::to_string(&names).expect("strings"),
-        ),
-        (
-            "network".to_owned(),
-            serde_json::to_string(&weights.network).map_err(|e| ExportError::Io(e.into()))?,
-        ),
-    ]);
+    let mut metadata: HashMap<String, String> = super::metadata(&weights.network, classes)
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+    metadata.insert("format".to_owned(), "pt".to_owned());
     safetensors::serialize(views, Some(metadata))
         .map_err(|e| ExportError::Safetensors(e.to_string()))
 }

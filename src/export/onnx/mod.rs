@@ -120,9 +120,7 @@ pub fn model(weights: &CnnWeights, classes: &[Emotion]) -> Result<ModelProto, Ex
     graph.node("Softmax", "probabilities", vec![x], vec![int("axis", 1)]);
 
     let [h, w] = network.input.map(|d| d as i64);
-    let network_json = serde_json::to_string(network).map_err(|e| ExportError::Io(e.into()))?;
     let names: Vec<&str> = classes.iter().map(|c| c.name()).collect();
-    let classes_json = serde_json::to_string(&names).map_err(|e| ExportError::Io(e.into()))?;
     Ok(ModelProto {
         ir_version: Some(IR_VERSION),
         producer_name: Some("fer".into()),
@@ -151,10 +149,10 @@ pub fn model(weights: &CnnWeights, classes: &[Emotion]) -> Result<ModelProto, Ex
             domain: Some(String::new()),
             version: Some(OPSET),
         }],
-        metadata_props: vec![
-            entry("classes", classes_json),
-            entry("network", network_json),
-        ],
+        metadata_props: super::metadata(network, classes)
+            .into_iter()
+            .map(|(key, value)| entry(key, value))
+            .collect(),
     })
 }
 
