@@ -722,3 +722,62 @@ fn packed_data_trains_and_evaluates_like_its_csv() {
         "the same run"
     );
 }
+
+#[test]
+fn repeated_faces_are_reported_and_packed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let faces = fer::data::synth::synthesize(&fer::data::synth::SynthConfig {
+        n: 200,
+        seed: 8,
+        usage: Some([1.0, 0.0, 0.0]),
+        ..Default::default()
+    })
+    .unwrap();
+    fer::data::csv::write_csv(&faces, d.join("s.csv")).unwrap();
+    let text = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    let distinct = stdout(&fer(&["data", "stats", "s.csv"], d));
+    assert!(
+        distinct.contains("duplicates: none (every face is distinct)"),
+        "{distinct}"
+    );
+    // 50 Training rows again as PublicTest, 10 of them under another label; then 20 of
+    // those once more (a face three times).
+    let rows: Vec<&str> = text.lines().skip(1).take(50).collect();
+    let mut repeated = text.clone();
+    for (i, row) in rows.iter().enumerate() {
+        let (label, rest) = row.split_once(',').unwrap();
+        let label = match i < 10 {
+            true => (label.parse::<u8>().unwrap() + 1) % 7,
+            false => label.parse().unwrap(),
+        };
+        repeated += &format!("{label},{}\n", rest.replace("Training", "PublicTest"));
+    }
+    for row in &rows[..20] {
+        repeated += &format!("{row}\n");
+    }
+    std::fs::write(d.join("r.csv"), repeated).unwrap();
+    let stats = stdout(&fer(&["data", "stats", "r.csv"], d));
+    for line in [
+        "duplicates: 70 faces repeat an earlier one (50 distinct faces occur 2 to 3 times)",
+        "50 of 50 PublicTest faces (100.0%) equal a Training face",
+        "10 repeated faces carry more than one label",
+    ] {
+        assert!(stats.contains(line), "missing {line} in\n{stats}");
+    }
+    // Packed, the copies cost a few bytes each and come back in their rows.
+    stdout(&fer(&["data", "pack", "s.csv", "s.ferpack"], d));
+    stdout(&fer(&["data", "pack", "r.csv", "r.ferpack"], d));
+    let size = |name: &str| std::fs::metadata(d.join(name)).unwrap().len();
+    assert!(
+        size("r.ferpack") < size("s.ferpack") + 70 * 16 + 200,
+        "{} bytes with 70 copies, {} without",
+        size("r.ferpack"),
+        size("s.ferpack")
+    );
+    let pack = stdout(&fer(&["data", "stats", "r.ferpack"], d));
+    assert_eq!(stats.replace("r.csv", "X"), pack.replace("r.ferpack", "X"));
+    let back = fer::data::open(d.join("r.ferpack").to_str().unwrap()).unwrap();
+    let csv = fer::data::open(d.join("r.csv").to_str().unwrap()).unwrap();
+    assert_eq!(back, csv);
+}

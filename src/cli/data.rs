@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use fer::data::{self, synth, ClassCounts, Dataset, LoadOptions, PixelStats};
+use fer::data::{self, synth, ClassCounts, Dataset, Duplicates, LoadOptions, PixelStats};
 
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
@@ -72,6 +72,7 @@ pub fn run(command: DataCommand) -> anyhow::Result<()> {
             } else {
                 println!("(unlabeled: no emotion column)\n");
             }
+            println!("{}", Duplicates::of(&dataset));
             if let Some(stats) = PixelStats::of(&dataset) {
                 print!("{stats}");
             }

@@ -6,34 +6,39 @@
 //! | bytes | field |
 //! |---|---|
 //! | 8 | magic `FERPACK\n` |
-//! | 4 | format version (1) |
+//! | 4 | format version (2) |
 //! | 4 | faces *n* |
 //! | 1 | flags: bit 0 labels, bit 1 usage |
 //! | 1 | classes *k*, then *k* bytes: each class's FER2013 label (0-6) |
 //! | 4 | faces per chunk *c* |
+//! | 4 | duplicates *d* (version 2 on) |
+//! | 8 per duplicate | the face (u32) and the earlier face it equals (u32), faces increasing (version 2 on) |
 //! | 16 per part | for each of the ceil(*n* / *c*) face chunks, then the rest: compressed length (u64), CRC-32 of the compressed bytes and of the uncompressed ones (u32 each) |
 //! | 4 | CRC-32 of every header byte before it |
 //! | ... | the parts, each a zstd frame |
 //!
-//! A face chunk holds *c* faces (the last fewer), each pixel stored as its difference from
-//! the median edge predictor of JPEG-LS (from the pixels left, above and above-left), which
+//! A face chunk covers *c* faces (the last fewer) and stores those that are not duplicates:
+//! a face identical to an earlier one is stored once (the real FER2013 repeats 1,532 of its
+//! 32,298 Training and PublicTest faces). Each pixel is stored as its difference from the
+//! median edge predictor of JPEG-LS (from the pixels left, above and above-left), which
 //! makes the faces 14% smaller than raw under zstd. The rest holds the labels (*n* bytes),
 //! the usage (*n* bytes: 0 Training, 1 PublicTest, 2 PrivateTest) and each face's source
 //! row (*n* x u32), so predictions still name CSV lines. Chunks are packed and unpacked on
-//! all cores.
+//! all cores. Version 1 (no duplicates fields) is still read.
 
 use std::io::Read;
 use std::path::Path;
 
 use super::dataset::{Dataset, Split};
+use super::duplicates::repeats;
 use super::emotion::{Emotion, FACE_PIXELS, SIDE};
 use super::error::{DataError, Result};
 use crate::atomic::write_atomically;
 
 /// The first bytes of every `.ferpack` file.
 pub const PACK_MAGIC: &[u8; 8] = b"FERPACK\n";
-/// The format version this build writes and reads.
-pub const PACK_VERSION: u32 = 1;
+/// The format version this build writes (it reads this one and the first).
+pub const PACK_VERSION: u32 = 2;
 /// zstd's level: packing is done once, loading often.
 const LEVEL: i32 = 19;
 /// Faces per independently compressed chunk: enough chunks to keep every core busy.
@@ -70,13 +75,21 @@ pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<()> {
         }));
     }
     rest.extend((0..n).flat_map(|i| (dataset.source_row(i) as u32).to_le_bytes()));
+    let duplicates = repeats(dataset.pixels());
+    let mut is_duplicate = vec![false; n];
+    duplicates
+        .iter()
+        .for_each(|&(face, _)| is_duplicate[face as usize] = true);
     let mut parts: Vec<Vec<u8>> = dataset
         .pixels()
         .chunks(CHUNK_FACES * FACE_PIXELS)
-        .map(|faces| {
+        .zip(is_duplicate.chunks(CHUNK_FACES))
+        .map(|(faces, duplicate)| {
             faces
                 .chunks_exact(FACE_PIXELS)
-                .flat_map(residuals)
+                .zip(duplicate)
+                .filter(|(_, &duplicate)| !duplicate)
+                .flat_map(|(face, _)| residuals(face))
                 .collect()
         })
         .collect();
@@ -99,6 +112,11 @@ pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<()> {
     header.push(dataset.classes().len() as u8);
     header.extend(dataset.classes().iter().map(|c| c.index() as u8));
     header.extend_from_slice(&(CHUNK_FACES as u32).to_le_bytes());
+    header.extend_from_slice(&(duplicates.len() as u32).to_le_bytes());
+    for &(face, original) in &duplicates {
+        header.extend_from_slice(&(face as u32).to_le_bytes());
+        header.extend_from_slice(&(original as u32).to_le_bytes());
+    }
     for (frame, crcs) in &packed {
         header.extend_from_slice(&(frame.len() as u64).to_le_bytes());
         crcs.iter()
@@ -113,6 +131,24 @@ pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<()> {
             .try_for_each(|(frame, _)| out.write_all(frame))
     })
     .map_err(|e| DataError::io(path, e))
+}
+
+/// Moves a chunk's stored faces, inflated to its front, out to their places, leaving
+/// the duplicates' places to be filled once every chunk is done. `duplicates` are the
+/// chunk's, as offsets into it, increasing.
+fn spread(
+    chunk: &mut [u8],
+    duplicates: impl DoubleEndedIterator<Item = usize> + ExactSizeIterator,
+) {
+    let mut before = duplicates.len();
+    let mut end = chunk.len() / FACE_PIXELS;
+    for hole in duplicates.rev() {
+        // The faces between this duplicate and the next come after `before` duplicates.
+        let from = (hole + 1 - before) * FACE_PIXELS..(end - before) * FACE_PIXELS;
+        chunk.copy_within(from, (hole + 1) * FACE_PIXELS);
+        before -= 1;
+        end = hole;
+    }
 }
 
 /// JPEG-LS's median edge predictor from the pixels left (`a`), above (`b`) and above-left
@@ -264,9 +300,9 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
         return Err(bad("not a .ferpack file (no FERPACK magic)".into()));
     }
     let version = at.u32().ok_or_else(truncated)?;
-    if version != PACK_VERSION {
+    if !(1..=PACK_VERSION).contains(&version) {
         return Err(bad(format!(
-            "format version {version}; this fer reads version {PACK_VERSION} (pack it again with this fer)"
+            "format version {version}; this fer reads versions up to {PACK_VERSION} (pack it again with this fer)"
         )));
     }
     let n = at.u32().ok_or_else(truncated)? as usize;
@@ -277,6 +313,13 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
     if chunk_faces == 0 {
         return Err(bad("the header is damaged (chunks of 0 faces)".into()));
     }
+    let duplicate_count = match version {
+        1 => 0,
+        _ => at.u32().ok_or_else(truncated)? as usize,
+    };
+    let duplicate_bytes = at
+        .take(duplicate_count.saturating_mul(8))
+        .ok_or_else(truncated)?;
     let chunks = n.div_ceil(chunk_faces);
     let mut table = Vec::with_capacity(chunks.min(1 << 16) + 1);
     for _ in 0..=chunks {
@@ -290,6 +333,21 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
     }
     if flags & !(LABELS | USAGE) != 0 {
         return Err(bad(format!("unknown flags {flags:#04x}")));
+    }
+    let duplicates: Vec<(usize, usize)> = duplicate_bytes
+        .as_chunks::<8>()
+        .0
+        .iter()
+        .map(|b| {
+            let [face, original] = [&b[..4], &b[4..]]
+                .map(|v| u32::from_le_bytes(v.try_into().expect("4 bytes")) as usize);
+            (face, original)
+        })
+        .collect();
+    if !duplicates_are_consistent(&duplicates, n) {
+        return Err(bad(
+            "the header is damaged (its list of duplicate faces)".into()
+        ));
     }
     let classes = class_bytes
         .iter()
@@ -311,9 +369,16 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
     // costs address space, not memory; a count no address space holds is an error.
     let mut pixels = zeroed_buffer(n * FACE_PIXELS)
         .ok_or_else(|| bad(format!("the header's {n} faces do not fit in memory")))?;
-    let mut targets: Vec<Option<&mut [u8]>> = pixels
+    // Each chunk's slice, the index of its first face and its duplicates.
+    let mut targets: Vec<Option<(&mut [u8], usize, &[(usize, usize)])>> = pixels
         .chunks_mut(chunk_faces * FACE_PIXELS)
-        .map(Some)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let start = c * chunk_faces;
+            let from = duplicates.partition_point(|&(face, _)| face < start);
+            let to = duplicates.partition_point(|&(face, _)| face < start + chunk_faces);
+            Some((chunk, start, &duplicates[from..to]))
+        })
         .collect();
     // The labels, usage and source rows: how many bytes they must inflate to.
     let per_face = usize::from(flags & LABELS != 0) + usize::from(flags & USAGE != 0) + 4;
@@ -330,7 +395,7 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
         if crc32fast::hash(frame) != frame_crc {
             return Err(damaged());
         }
-        let Some(faces) = target else {
+        let Some((chunk, start, chunk_duplicates)) = target else {
             // Streamed, so a header that lies about the size cannot make fer allocate it.
             let size = n * per_face;
             let mut part = Vec::new();
@@ -342,18 +407,30 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
                 false => Err(damaged()),
             };
         };
+        let stored = chunk.len() - chunk_duplicates.len() * FACE_PIXELS;
+        let faces = &mut chunk[..stored];
         let written = zstd::bulk::decompress_to_buffer(frame, faces)
             .map_err(|e| format!("the faces are damaged: {e}"))?;
         if written != faces.len() || crc32fast::hash(faces) != crc {
             return Err(damaged());
         }
         restore(faces);
+        spread(
+            chunk,
+            chunk_duplicates.iter().map(|&(face, _)| face - start),
+        );
         Ok(Vec::new())
     })
     .into_iter()
     .collect::<std::result::Result<Vec<_>, String>>()
     .map_err(bad)?;
 
+    for &(face, original) in &duplicates {
+        pixels.copy_within(
+            original * FACE_PIXELS..(original + 1) * FACE_PIXELS,
+            face * FACE_PIXELS,
+        );
+    }
     let rest = unpacked.last().expect("the rest is always a part");
     let mut rest = rest.as_slice();
     let mut part = |len: usize| {
@@ -382,6 +459,20 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
     Dataset::new(pixels, labels, usage, classes)
         .and_then(|d| d.with_source_rows(rows))
         .map_err(|e| bad(e.to_string()))
+}
+
+/// True when every duplicate is a face of the `n`, after the previous duplicate, and equal
+/// to an earlier face that is stored (not itself a duplicate): what reading relies on.
+fn duplicates_are_consistent(duplicates: &[(usize, usize)], n: usize) -> bool {
+    let mut previous = None;
+    duplicates.iter().all(|&(face, original)| {
+        let in_order = face < n && previous.is_none_or(|p| p < face) && original < face;
+        previous = Some(face);
+        in_order
+            && duplicates
+                .binary_search_by_key(&original, |&(face, _)| face)
+                .is_err()
+    })
 }
 
 /// Reads fixed-size fields off the front of a byte slice.
@@ -463,6 +554,94 @@ mod tests {
         );
     }
 
+    /// `faces` with each `(face, original)` made a copy of `original`.
+    fn with_copies(faces: &Dataset, copies: &[(usize, usize)]) -> Dataset {
+        let mut pixels = faces.pixels().to_vec();
+        for &(face, original) in copies {
+            pixels.copy_within(
+                original * FACE_PIXELS..(original + 1) * FACE_PIXELS,
+                face * FACE_PIXELS,
+            );
+        }
+        let labels = faces.labels().map(<[u8]>::to_vec);
+        let usage = faces.usage().map(<[Split]>::to_vec);
+        Dataset::new(pixels, labels, usage, faces.classes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn duplicate_faces_are_stored_once_and_restored_in_place() {
+        let all = faces(CHUNK_FACES + 37);
+        // Copies next to each other and of a copy (both name the first face), a copy that
+        // opens the second chunk, copies across chunks, and a last chunk of copies only.
+        let mut copies = vec![(1, 0), (2, 0), (9, 4), (CHUNK_FACES - 1, 3)];
+        copies.extend((CHUNK_FACES..all.len()).map(|face| (face, 5 + face % 3)));
+        let repeated = with_copies(&all, &copies);
+        let mut expected = copies.clone();
+        expected.sort();
+        assert_eq!(repeats(repeated.pixels()), expected);
+        let packed = round_trip(&repeated).len();
+        // Only the first chunk's stored faces cost space: a pack of those faces alone.
+        let distinct = all.subset(
+            &(0..CHUNK_FACES)
+                .filter(|i| ![1, 2, 9, CHUNK_FACES - 1].contains(i))
+                .collect::<Vec<_>>(),
+        );
+        let alone = round_trip(&distinct).len();
+        assert!(
+            packed < alone + 8 * copies.len() + 400,
+            "{packed} bytes with copies, {alone} without"
+        );
+        assert!(repeats(all.pixels()).is_empty());
+    }
+
+    #[test]
+    fn a_damaged_list_of_duplicates_is_an_error() {
+        let dataset = with_copies(&faces(20), &[(3, 1), (7, 1)]);
+        let bytes = round_trip(&dataset);
+        let k = bytes[17] as usize;
+        let list = 18 + k + 8;
+        let header_end = list + 2 * 8 + 2 * 16;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.ferpack");
+        for (pairs, what) in [
+            ([(3, 1), (3, 1)], "a face listed twice"),
+            ([(3, 1), (2, 1)], "faces out of order"),
+            ([(3, 3), (7, 1)], "a face equal to itself"),
+            ([(3, 1), (7, 9)], "equal to a later face"),
+            ([(3, 1), (7, 3)], "equal to a duplicate"),
+            ([(3, 1), (20, 1)], "past the last face"),
+        ] {
+            let mut lying = bytes.clone();
+            for (i, (face, original)) in pairs.into_iter().enumerate() {
+                let at = list + 8 * i;
+                lying[at..at + 4].copy_from_slice(&(face as u32).to_le_bytes());
+                lying[at + 4..at + 8].copy_from_slice(&(original as u32).to_le_bytes());
+            }
+            let crc = crc32fast::hash(&lying[..header_end]);
+            lying[header_end..header_end + 4].copy_from_slice(&crc.to_le_bytes());
+            std::fs::write(&path, &lying).unwrap();
+            let error = read_pack(&path).unwrap_err().to_string();
+            assert!(error.contains("list of duplicate faces"), "{what}: {error}");
+        }
+    }
+
+    #[test]
+    fn version_1_packs_are_still_read() {
+        let dataset = faces(300);
+        let bytes = round_trip(&dataset);
+        // Version 1 is version 2 without the duplicates' count and list.
+        let k = bytes[17] as usize;
+        let mut old = bytes[..22 + k].to_vec();
+        old[8] = 1;
+        old.extend_from_slice(&bytes[26 + k..26 + k + 2 * 16]);
+        old.extend_from_slice(&crc32fast::hash(&old).to_le_bytes());
+        old.extend_from_slice(&bytes[26 + k + 2 * 16 + 4..]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.ferpack");
+        std::fs::write(&path, &old).unwrap();
+        assert_eq!(read_pack(&path).unwrap(), dataset);
+    }
+
     #[test]
     fn predictor_residuals_undo_exactly() {
         let face: Vec<u8> = (0..FACE_PIXELS).map(|i| (i * 37 % 251) as u8).collect();
@@ -502,16 +681,16 @@ mod tests {
             assert!(read(&flipped).is_err(), "bit {bit} went unnoticed");
         }
         let mut newer = bytes.clone();
-        newer[8] = 2;
+        newer[8] = 3;
         let error = read(&newer).unwrap_err();
         assert!(
-            error.contains("format version 2; this fer reads version 1"),
+            error.contains("format version 3; this fer reads versions up to 2"),
             "{error}"
         );
         // A header that lies about the number of faces, its checksum made valid again: the
         // buffer it asks for is an error or stays untouched, never an abort.
         let k = bytes[17] as usize;
-        let header_end = 18 + k + 4 + 2 * 16;
+        let header_end = 18 + k + 4 + 4 + 2 * 16;
         for (count, per_chunk) in [(301u32, 2048u32), (u32::MAX, u32::MAX), (1 << 31, 1 << 31)] {
             let mut lying = bytes.clone();
             lying[12..16].copy_from_slice(&count.to_le_bytes());
