@@ -79,7 +79,7 @@ pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<()> {
     let mut is_duplicate = vec![false; n];
     duplicates
         .iter()
-        .for_each(|&(face, _)| is_duplicate[face as usize] = true);
+        .for_each(|&(face, _)| is_duplicate[face] = true);
     let mut parts: Vec<Vec<u8>> = dataset
         .pixels()
         .chunks(CHUNK_FACES * FACE_PIXELS)
@@ -134,15 +134,12 @@ pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<()> {
 }
 
 /// Moves a chunk's stored faces, inflated to its front, out to their places, leaving
-/// the duplicates' places to be filled once every chunk is done. `duplicates` are the
-/// chunk's, as offsets into it, increasing.
-fn spread(
-    chunk: &mut [u8],
-    duplicates: impl DoubleEndedIterator<Item = usize> + ExactSizeIterator,
-) {
-    let mut before = duplicates.len();
+/// the `holes` (its duplicates' places, in faces from its start, increasing) to be filled
+/// once every chunk is done.
+fn spread(chunk: &mut [u8], holes: &[usize]) {
+    let mut before = holes.len();
     let mut end = chunk.len() / FACE_PIXELS;
-    for hole in duplicates.rev() {
+    for &hole in holes.iter().rev() {
         // The faces between this duplicate and the next come after `before` duplicates.
         let from = (hole + 1 - before) * FACE_PIXELS..(end - before) * FACE_PIXELS;
         chunk.copy_within(from, (hole + 1) * FACE_PIXELS);
@@ -369,15 +366,19 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
     // costs address space, not memory; a count no address space holds is an error.
     let mut pixels = zeroed_buffer(n * FACE_PIXELS)
         .ok_or_else(|| bad(format!("the header's {n} faces do not fit in memory")))?;
-    // Each chunk's slice, the index of its first face and its duplicates.
-    let mut targets: Vec<Option<(&mut [u8], usize, &[(usize, usize)])>> = pixels
+    // Each chunk's slice and where in it its duplicates go.
+    let mut targets: Vec<Option<(&mut [u8], Vec<usize>)>> = pixels
         .chunks_mut(chunk_faces * FACE_PIXELS)
         .enumerate()
         .map(|(c, chunk)| {
             let start = c * chunk_faces;
             let from = duplicates.partition_point(|&(face, _)| face < start);
-            let to = duplicates.partition_point(|&(face, _)| face < start + chunk_faces);
-            Some((chunk, start, &duplicates[from..to]))
+            let holes = duplicates[from..]
+                .iter()
+                .map(|&(face, _)| face - start)
+                .take_while(|&hole| hole < chunk_faces)
+                .collect();
+            Some((chunk, holes))
         })
         .collect();
     // The labels, usage and source rows: how many bytes they must inflate to.
@@ -395,7 +396,7 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
         if crc32fast::hash(frame) != frame_crc {
             return Err(damaged());
         }
-        let Some((chunk, start, chunk_duplicates)) = target else {
+        let Some((chunk, holes)) = target else {
             // Streamed, so a header that lies about the size cannot make fer allocate it.
             let size = n * per_face;
             let mut part = Vec::new();
@@ -407,7 +408,7 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
                 false => Err(damaged()),
             };
         };
-        let stored = chunk.len() - chunk_duplicates.len() * FACE_PIXELS;
+        let stored = chunk.len() - holes.len() * FACE_PIXELS;
         let faces = &mut chunk[..stored];
         let written = zstd::bulk::decompress_to_buffer(frame, faces)
             .map_err(|e| format!("the faces are damaged: {e}"))?;
@@ -415,10 +416,7 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
             return Err(damaged());
         }
         restore(faces);
-        spread(
-            chunk,
-            chunk_duplicates.iter().map(|&(face, _)| face - start),
-        );
+        spread(chunk, &holes);
         Ok(Vec::new())
     })
     .into_iter()
