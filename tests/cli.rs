@@ -766,8 +766,13 @@ fn repeated_faces_are_reported_and_packed_once() {
         assert!(stats.contains(line), "missing {line} in\n{stats}");
     }
     // Packed, the copies cost a few bytes each and come back in their rows.
-    stdout(&fer(&["data", "pack", "s.csv", "s.ferpack"], d));
-    stdout(&fer(&["data", "pack", "r.csv", "r.ferpack"], d));
+    let plain = stdout(&fer(&["data", "pack", "s.csv", "s.ferpack"], d));
+    assert!(plain.ends_with(" s)\n"), "{plain}");
+    let packed = stdout(&fer(&["data", "pack", "r.csv", "r.ferpack"], d));
+    assert!(
+        packed.contains(" s; 70 repeated faces stored once)"),
+        "{packed}"
+    );
     let size = |name: &str| std::fs::metadata(d.join(name)).unwrap().len();
     assert!(
         size("r.ferpack") < size("s.ferpack") + 70 * 16 + 200,

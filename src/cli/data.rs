@@ -133,10 +133,14 @@ pub fn run(command: DataCommand) -> anyhow::Result<()> {
             }
             let dataset = load_reporting(&input, &load)?;
             let started = std::time::Instant::now();
-            data::pack::write_pack(&dataset, &output)?;
+            let repeats = data::pack::write_pack(&dataset, &output)?;
             let size = std::fs::metadata(&output).map_or(0, |m| m.len());
+            let repeats = match repeats {
+                0 => String::new(),
+                n => format!("; {n} repeated faces stored once"),
+            };
             println!(
-                "packed {} faces from {} into {} ({:.1} MB, {:.1} s)",
+                "packed {} faces from {} into {} ({:.1} MB, {:.1} s{repeats})",
                 dataset.len(),
                 input.display(),
                 output.display(),

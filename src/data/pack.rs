@@ -47,18 +47,19 @@ const CHUNK_FACES: usize = 2048;
 const LABELS: u8 = 1;
 const USAGE: u8 = 2;
 
-/// Writes `dataset` to `path` as a `.ferpack`, atomically.
+/// Writes `dataset` to `path` as a `.ferpack`, atomically; returns how many of its faces
+/// repeat an earlier one (each stored as a reference to it).
 ///
 /// ```
 /// use fer::data::{pack, synth};
 /// let faces = synth::synthesize(&synth::SynthConfig { n: 50, ..Default::default() })?;
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("faces.ferpack");
-/// pack::write_pack(&faces, &path)?;
+/// assert_eq!(pack::write_pack(&faces, &path)?, 0);
 /// assert_eq!(pack::read_pack(&path)?, faces);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<()> {
+pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<usize> {
     let n = dataset.len();
     let mut rest = Vec::with_capacity(n * 6);
     let mut flags = 0;
@@ -130,7 +131,8 @@ pub fn write_pack(dataset: &Dataset, path: &Path) -> Result<()> {
             .iter()
             .try_for_each(|(frame, _)| out.write_all(frame))
     })
-    .map_err(|e| DataError::io(path, e))
+    .map_err(|e| DataError::io(path, e))?;
+    Ok(duplicates.len())
 }
 
 /// Moves a chunk's stored faces, inflated to its front, out to their places, leaving
