@@ -333,16 +333,12 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
     if flags & !(LABELS | USAGE) != 0 {
         return Err(bad(format!("unknown flags {flags:#04x}")));
     }
-    let duplicates: Vec<(usize, usize)> = duplicate_bytes
-        .as_chunks::<8>()
-        .0
-        .iter()
-        .map(|b| {
-            let [face, original] = [&b[..4], &b[4..]]
-                .map(|v| u32::from_le_bytes(v.try_into().expect("4 bytes")) as usize);
-            (face, original)
-        })
-        .collect();
+    let mut list = Cursor {
+        bytes: duplicate_bytes,
+        at: 0,
+    };
+    let duplicates: Vec<(usize, usize)> =
+        std::iter::from_fn(|| Some((list.u32()? as usize, list.u32()? as usize))).collect();
     if !duplicates_are_consistent(&duplicates, n) {
         return Err(bad(
             "the header is damaged (its list of duplicate faces)".into()
@@ -461,8 +457,8 @@ pub fn read_pack(path: &Path) -> Result<Dataset> {
         .map_err(|e| bad(e.to_string()))
 }
 
-/// True when every duplicate is a face of the `n`, after the previous duplicate, and equal
-/// to an earlier face that is stored (not itself a duplicate): what reading relies on.
+/// True when every duplicate is one of the `n` faces, after the previous duplicate, and
+/// equal to an earlier face that is stored (not itself a duplicate): what reading relies on.
 fn duplicates_are_consistent(duplicates: &[(usize, usize)], n: usize) -> bool {
     let mut previous = None;
     duplicates.iter().all(|&(face, original)| {
@@ -572,7 +568,7 @@ mod tests {
     fn duplicate_faces_are_stored_once_and_restored_in_place() {
         let all = faces(CHUNK_FACES + 37);
         // Copies next to each other and of a copy (both name the first face), a copy that
-        // opens the second chunk, copies across chunks, and a last chunk of copies only.
+        // closes the first chunk, and a second chunk made only of copies of the first's.
         let mut copies = vec![(1, 0), (2, 0), (9, 4), (CHUNK_FACES - 1, 3)];
         copies.extend((CHUNK_FACES..all.len()).map(|face| (face, 5 + face % 3)));
         let repeated = with_copies(&all, &copies);
