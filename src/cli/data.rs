@@ -8,7 +8,7 @@ use fer::data::{self, synth, ClassCounts, Dataset, Duplicates, LoadOptions, Pixe
 
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
-    /// Print class counts (per usage split when present) and pixel statistics.
+    /// Print class counts (per usage split when present), repeated faces and pixel statistics.
     Stats {
         /// A FER2013 CSV (plain or .gz) or an image-folder tree.
         path: PathBuf,
